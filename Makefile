@@ -1,0 +1,51 @@
+# flaskops: the two commands are `make demo` and `make test`; everything else supports them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= uv
+PYTEST_WORKERS ?= 2
+TOOLS_BIN := $(shell bash hack/tools.sh bindir)
+export PATH := $(TOOLS_BIN):$(PATH)
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
+
+.PHONY: tools
+tools: ## build the pinned helm, kubectl, kube-*, etcd, kwok(ctl), kind into ~/.cache/flaskops
+	@bash hack/tools.sh build
+	@bash hack/crds.sh >/dev/null
+
+.PHONY: env
+env: ## print `export PATH=...` for the pinned tools (eval "$(make -s env)")
+	@echo "export PATH=$(TOOLS_BIN):\$$PATH"
+
+.PHONY: venv
+venv: ## install the locked Python environment into .venv
+	@$(UV) sync --frozen --all-extras --quiet
+
+.PHONY: cluster-up
+cluster-up: ## start the local control plane; last line is `export KUBECONFIG=...`
+	@bash hack/cluster.sh up
+
+.PHONY: cluster-down
+cluster-down: ## delete the local control plane
+	@bash hack/cluster.sh down
+
+.PHONY: demo
+demo: tools venv ## run the demo on the local control plane
+	@bash hack/demo.sh
+
+.PHONY: lint
+lint: venv ## ruff, mypy, helm lint --strict
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+
+.PHONY: test
+test: tools venv lint ## everything: lint, unit, chart, cluster and end-to-end suites
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+.PHONY: test-fast
+test-fast: venv ## only the tests that need no cluster
+	$(UV) run --frozen pytest -m "not cluster" $(PYTEST_ARGS)

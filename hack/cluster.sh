@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A local Kubernetes control plane with no container engine: kwokctl runs etcd,
+# kube-apiserver, kube-controller-manager, kube-scheduler and the kwok controller as plain
+# processes from the pinned binaries (hack/tools.sh), with fake nodes for pods.
+#   hack/cluster.sh up [name]     create (or start) the cluster; last line: export KUBECONFIG=...
+#   hack/cluster.sh down [name]   delete it
+#   hack/cluster.sh kubeconfig [name]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+name=${2:-${CLUSTER_NAME:-flaskops}}
+nodes=${CLUSTER_NODES:-3}
+bin=$(bash "$here/tools.sh" bindir)
+
+tool() { # tool <binary> <override-variable>: honour explicit paths, then KUBEBUILDER_ASSETS
+  local override=${!2:-}
+  if [ -n "$override" ]; then echo "$override"
+  elif [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/$1" ]; then echo "$KUBEBUILDER_ASSETS/$1"
+  else echo "$bin/$1"; fi
+}
+KWOKCTL=$(tool kwokctl KWOKCTL)
+export KWOK_KUBECTL_BINARY; KWOK_KUBECTL_BINARY=$(tool kubectl KUBECTL)
+for b in "$KWOKCTL" "$KWOK_KUBECTL_BINARY"; do
+  [ -x "$b" ] || { echo "missing $b: run 'make tools' first" >&2; exit 1; }
+done
+kubeconfig() { echo "${KWOK_WORKDIR:-$HOME/.kwok}/clusters/$name/kubeconfig.yaml"; }
+
+up() {
+  local kc; kc=$(kubeconfig)
+  if "$KWOKCTL" get clusters 2>/dev/null | grep -qx "$name"; then
+    # Already created: make sure its processes run (they do not survive a reboot).
+    if ! KUBECONFIG=$kc "$KWOK_KUBECTL_BINARY" get --raw /readyz >/dev/null 2>&1; then
+      "$KWOKCTL" start cluster --name "$name" >&2
+    fi
+    echo "cluster $name is up" >&2
+  else
+    local start=$SECONDS
+    "$KWOKCTL" create cluster --name "$name" --runtime binary \
+      --kube-authorization=true --kube-admission=true \
+      --kube-apiserver-binary "$(tool kube-apiserver TEST_ASSET_KUBE_APISERVER)" \
+      --kube-controller-manager-binary "$(tool kube-controller-manager KUBE_CONTROLLER_MANAGER)" \
+      --kube-scheduler-binary "$(tool kube-scheduler KUBE_SCHEDULER)" \
+      --etcd-binary "$(tool etcd TEST_ASSET_ETCD)" \
+      --kwok-controller-binary "$(tool kwok KWOK)" \
+      --wait 120s >&2
+    "$KWOKCTL" scale node --name "$name" --replicas "$nodes" >&2
+    echo "cluster $name created in $((SECONDS - start))s: etcd, kube-apiserver," \
+      "kube-controller-manager, kube-scheduler, kwok-controller, $nodes fake nodes" >&2
+  fi
+  echo "export KUBECONFIG=$kc"
+}
+
+down() {
+  if "$KWOKCTL" get clusters 2>/dev/null | grep -qx "$name"; then
+    "$KWOKCTL" delete cluster --name "$name" >&2
+  else
+    echo "no cluster named $name" >&2
+  fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  kubeconfig) kubeconfig ;;
+  *) echo "usage: $0 up|down|kubeconfig [name]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Fetches the third-party CRDs the charts render objects for (ServiceMonitor, PodMonitor,
+# PrometheusRule from prometheus-operator; HTTPRoute & co. from Gateway API) out of their
+# Go modules, into a cache directory outside the repo. Prints that directory.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+cache=${FLASKOPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flaskops}/tools
+out="$cache/crds-po-${PROMETHEUS_OPERATOR_VERSION}-gw-${GATEWAY_API_VERSION}"
+if [ ! -f "$out/.complete" ]; then
+  mkdir -p "$out"
+  moddir() { GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p'; }
+  po=$(moddir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")
+  gw=$(moddir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
+  for kind in servicemonitors podmonitors prometheusrules; do
+    cp "$po/example/prometheus-operator-crd/monitoring.coreos.com_$kind.yaml" "$out/"
+  done
+  cp "$gw"/config/crd/standard/gateway.networking.k8s.io_*.yaml "$out/"
+  chmod 644 "$out"/*.yaml
+  touch "$out/.complete"
+fi
+echo "$out"

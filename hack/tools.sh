@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Builds the pinned toolchain (hack/versions.env) from Go modules into a cache outside the
+# repository, so a second run does no work.
+#   hack/tools.sh bindir   print the bin directory for the pinned versions
+#   hack/tools.sh build    build whatever is missing (idempotent)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+
+# Each tool is built once into store/<tool>-<version>; the bin directory for this exact set
+# of versions only holds links, so bumping or adding one tool rebuilds only that tool.
+cache=${FLASKOPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flaskops}/tools
+key=$(grep -E '^[A-Z_]+=' "$here/versions.env" | sha256sum | cut -c1-12)
+bin="$cache/k8s-${KUBERNETES_VERSION}-$key/bin"
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+# Kubernetes staging modules that k8s.io/kubernetes replaces with ./staging paths; a
+# wrapper module must point each at its published v0.x tag instead.
+STAGING="api apiextensions-apiserver apimachinery apiserver cli-runtime client-go
+cloud-provider cluster-bootstrap code-generator component-base component-helpers
+controller-manager cri-api cri-client csi-translation-lib dynamic-resource-allocation
+endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy
+kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission sample-apiserver
+sample-cli-plugin sample-controller"
+
+wrapper() { # wrapper <name>: cd into a fresh throwaway module for one build
+  local d="$cache/src/$1"
+  rm -rf "$d"; mkdir -p "$d"; cd "$d"
+  go mod init "local/$1" >/dev/null 2>&1
+}
+
+build_kubernetes() { # <out>
+  local v=$KUBERNETES_VERSION minor
+  minor=${v#v1.}; minor=${minor%%.*}
+  wrapper kubernetes
+  for m in $STAGING; do go mod edit -replace="k8s.io/$m=k8s.io/$m@v0.${v#v1.}"; done
+  go mod edit -godebug=default=go1.25
+  local cmds="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+  for c in $cmds; do go get -tool "k8s.io/kubernetes/cmd/$c@$v" >&2; done
+  # Without these stamps /version says v0.0.0-master, which misleads helm's kubeVersion
+  # checks and kwokctl's flag selection.
+  local ldf=""
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldf+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ldf+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  for c in $cmds; do
+    log "building $c $v"
+    CGO_ENABLED=0 go build -trimpath -tags selinux,notest -ldflags "-s -w $ldf" \
+      -o "$1/$c" "k8s.io/kubernetes/cmd/$c"
+  done
+}
+
+build_etcd() { # <out>; etcd's go.mod carries replaces, so go install refuses it
+  wrapper etcd
+  go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
+  log "building etcd $ETCD_VERSION"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1/etcd" go.etcd.io/etcd/server/v3
+}
+
+install() { # install <out> <version> <ldflags> <package>...
+  local out=$1 v=$2 ldf=$3; shift 3
+  for p in "$@"; do
+    log "building $p@$v"
+    GOBIN="$out" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w $ldf" "$p@$v"
+  done
+}
+
+build_kwok() { install "$1" "$KWOK_VERSION" "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" \
+  sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl; }
+build_helm() { install "$1" "$HELM_VERSION" "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" \
+  helm.sh/helm/v4/cmd/helm; }
+build_kind() { install "$1" "$KIND_VERSION" "" sigs.k8s.io/kind; }
+build_kubeconform() { install "$1" "$KUBECONFORM_VERSION" "" \
+  github.com/yannh/kubeconform/cmd/kubeconform; }
+
+ensure() { # ensure <tool> <version>: build into the store once, then link into bin
+  local out="$cache/store/$1-$2"
+  if [ ! -f "$out/.complete" ]; then
+    rm -rf "$out"; mkdir -p "$out"
+    ( "build_$1" "$out" )
+    touch "$out/.complete"
+  fi
+  for f in "$out"/*; do ln -sfn "$f" "$bin/$(basename "$f")"; done
+}
+
+build() {
+  export GOFLAGS=-mod=mod
+  mkdir -p "$bin"
+  ensure kubernetes "$KUBERNETES_VERSION"
+  ensure etcd "$ETCD_VERSION"
+  ensure kwok "$KWOK_VERSION"
+  ensure helm "$HELM_VERSION"
+  ensure kind "$KIND_VERSION"
+  ensure kubeconform "$KUBECONFORM_VERSION"
+  rm -rf "$cache/src"
+  log "tools ready in $bin"
+}
+
+case "${1:-build}" in
+  bindir) echo "$bin" ;;
+  build) build ;;
+  *) echo "usage: $0 [build|bindir]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,71 @@
+"""Shared fixtures: one local cluster per run, a namespace per test, real Prometheus, tools."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cluster import cluster_name, delete_cluster, ensure_cluster
+from tests.support.kube import Helm, Kubectl
+from tests.support.prometheus import Prometheus
+from tests.support.tools import require
+
+CLUSTER_FIXTURES = {"kubeconfig", "kubectl", "helm", "namespace"}
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Set before xdist starts its workers, so they all share the one cluster name.
+    if _is_controller(config):
+        os.environ.setdefault("FLASKOPS_TEST_RUN", uuid.uuid4().hex)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _is_controller(config) and os.environ.get("FLASKOPS_KEEP_CLUSTER") != "1":
+        delete_cluster(cluster_name(os.environ["FLASKOPS_TEST_RUN"]))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.cluster)
+
+
+@pytest.fixture(scope="session")
+def kubeconfig() -> Path:
+    return ensure_cluster(cluster_name(os.environ["FLASKOPS_TEST_RUN"]))
+
+
+@pytest.fixture(scope="session")
+def kubectl(kubeconfig: Path) -> Kubectl:
+    return Kubectl(require("kubectl"), kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def helm(kubeconfig: Path) -> Helm:
+    return Helm(require("helm"), kubeconfig)
+
+
+@pytest.fixture
+def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace for one test, deleted (without waiting) afterwards."""
+    base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
+    name = f"{base}-{uuid.uuid4().hex[:5]}"
+    kubectl.run("create", "namespace", name)
+    yield name
+    kubectl.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="session")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
+    prom = Prometheus(require("prometheus"), tmp_path_factory.mktemp("prometheus"))
+    yield prom
+    prom.stop()

@@ -1,0 +1,108 @@
+"""A real Prometheus server (Debian package) on a free loopback port.
+
+Targets are added through file-based service discovery, so a test can attach the labels
+the canary analysis selects on (namespace, service, track) without restarting the server.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Prometheus:
+    def __init__(self, binary: str, workdir: Path, scrape_interval: str = "1s") -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.sd_dir = workdir / "targets"
+        self.sd_dir.mkdir(parents=True, exist_ok=True)
+        config = {
+            "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
+            "scrape_configs": [
+                {
+                    "job_name": "flaskops",
+                    "file_sd_configs": [
+                        {"files": [str(self.sd_dir / "*.json")], "refresh_interval": "1s"}
+                    ],
+                }
+            ],
+        }
+        (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
+        self._log = (workdir / "prometheus.log").open("w")
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-lifecycle",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"prometheus exited: {(self.workdir / 'prometheus.log').read_text()}")
+            try:
+                if requests.get(f"{self.url}/-/ready", timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("prometheus did not become ready")
+
+    def add_target(self, name: str, address: str, labels: dict[str, str] | None = None) -> None:
+        """Scrape `address` (host:port) with extra target labels; replaces a target of that name."""
+        group = [{"targets": [address], "labels": labels or {}}]
+        tmp = self.sd_dir / f".{name}.tmp"
+        tmp.write_text(json.dumps(group))
+        tmp.rename(self.sd_dir / f"{name}.json")  # atomic: Prometheus never reads half a file
+
+    def remove_target(self, name: str) -> None:
+        (self.sd_dir / f"{name}.json").unlink(missing_ok=True)
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        resp = requests.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=5)
+        resp.raise_for_status()
+        body = resp.json()
+        assert body["status"] == "success", body
+        return list(body["data"]["result"])
+
+    def wait_for(
+        self, promql: str, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 30
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        result: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            result = self.query(promql)
+            if predicate(result):
+                return result
+            time.sleep(0.5)
+        raise AssertionError(f"timed out waiting on {promql!r}; last result: {result}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()

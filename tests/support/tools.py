@@ -1,0 +1,67 @@
+"""Locate the pinned binaries; a missing one fails the test naming the target that builds it."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# binary -> (explicit override variable, make target that provides it)
+_SOURCES: dict[str, tuple[str, str]] = {
+    "kube-apiserver": ("TEST_ASSET_KUBE_APISERVER", "make tools"),
+    "etcd": ("TEST_ASSET_ETCD", "make tools"),
+    "kubectl": ("TEST_ASSET_KUBECTL", "make tools"),
+    "kwokctl": ("KWOKCTL", "make tools"),
+    "helm": ("HELM", "make tools"),
+    "prometheus": ("PROMETHEUS", "apt-get install prometheus (done by .ci/run)"),
+    "promtool": ("PROMTOOL", "apt-get install prometheus (done by .ci/run)"),
+    "wrk": ("WRK", "apt-get install wrk (done by .ci/run)"),
+}
+
+
+@functools.cache
+def tools_bindir() -> Path:
+    out = subprocess.run(
+        ["bash", str(REPO / "hack/tools.sh"), "bindir"], check=True, capture_output=True, text=True
+    )
+    return Path(out.stdout.strip())
+
+
+def find(name: str) -> str | None:
+    """Explicit variable, then KUBEBUILDER_ASSETS, then the pinned cache, then PATH."""
+    override, _ = _SOURCES.get(name, ("", ""))
+    if override and os.environ.get(override):
+        return os.environ[override]
+    candidates = []
+    if os.environ.get("KUBEBUILDER_ASSETS"):
+        candidates.append(Path(os.environ["KUBEBUILDER_ASSETS"]) / name)
+    candidates.append(tools_bindir() / name)
+    for c in candidates:
+        if c.is_file() and os.access(c, os.X_OK):
+            return str(c)
+    return shutil.which(name)
+
+
+def require(name: str) -> str:
+    path = find(name)
+    if path is None:
+        _, target = _SOURCES.get(name, ("", "make tools"))
+        pytest.fail(f"required binary {name!r} not found; provide it with: {target}", pytrace=False)
+    return path
+
+
+@functools.cache
+def crds_dir() -> Path:
+    """Third-party CRDs (ServiceMonitor, PodMonitor, PrometheusRule, Gateway API), from hack/crds.sh."""
+    proc = subprocess.run(
+        ["bash", str(REPO / "hack/crds.sh")], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"third-party CRDs unavailable ({proc.stderr.strip()}); run: make tools")
+    return Path(proc.stdout.strip().splitlines()[-1])
