@@ -73,6 +73,7 @@ build_kwok() { install "$1" "$KWOK_VERSION" "-X sigs.k8s.io/kwok/pkg/consts.Vers
 build_helm() { install "$1" "$HELM_VERSION" "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" \
   helm.sh/helm/v4/cmd/helm; }
 build_kind() { install "$1" "$KIND_VERSION" "" sigs.k8s.io/kind; }
+build_helm-docs() { install "$1" "$HELM_DOCS_VERSION" "" github.com/norwoodj/helm-docs/cmd/helm-docs; }
 build_kubeconform() { install "$1" "$KUBECONFORM_VERSION" "" \
   github.com/yannh/kubeconform/cmd/kubeconform; }
 
@@ -95,6 +96,7 @@ build() {
   ensure helm "$HELM_VERSION"
   ensure kind "$KIND_VERSION"
   ensure kubeconform "$KUBECONFORM_VERSION"
+  ensure helm-docs "$HELM_DOCS_VERSION"
   rm -rf "$cache/src"
   log "tools ready in $bin"
 }
