@@ -77,6 +77,40 @@ build_helm-docs() { install "$1" "$HELM_DOCS_VERSION" "" github.com/norwoodj/hel
 build_kubeconform() { install "$1" "$KUBECONFORM_VERSION" "" \
   github.com/yannh/kubeconform/cmd/kubeconform; }
 
+build_otelcol() { # <out>: a minimal OpenTelemetry Collector (OTLP receiver -> file exporter)
+  # for the tests' trace receiver. The builder only generates main.go/components.go: its
+  # own `go mod tidy` also resolves the components' test-only modules, some of which the
+  # proxy does not serve, so the wrapper module pins the components and builds just what
+  # the binary imports.
+  local v=$OTELCOL_VERSION cv=$OTELCOL_CONFMAP_VERSION
+  local contrib=github.com/open-telemetry/opentelemetry-collector-contrib
+  wrapper otelcol
+  GOBIN="$PWD/.bin" CGO_ENABLED=0 go install "go.opentelemetry.io/collector/cmd/builder@$v"
+  cat > manifest.yaml <<YAML
+dist:
+  name: otelcol-flaskops
+  description: OTLP receiver writing received telemetry to a file, for flaskops tests
+  output_path: $PWD/dist
+  version: ${v#v}
+receivers:
+  - gomod: go.opentelemetry.io/collector/receiver/otlpreceiver $v
+exporters:
+  - gomod: $contrib/exporter/fileexporter $v
+providers:
+  - gomod: go.opentelemetry.io/collector/confmap/provider/fileprovider $cv
+  - gomod: go.opentelemetry.io/collector/confmap/provider/envprovider $cv
+YAML
+  # Pin first: once the generated sources exist, `go get` would resolve their imports at
+  # the latest versions instead.
+  go get "go.opentelemetry.io/collector/otelcol@$v" "go.opentelemetry.io/collector/receiver/otlpreceiver@$v" \
+    "$contrib/exporter/fileexporter@$v" "go.opentelemetry.io/collector/confmap/provider/fileprovider@$cv" \
+    "go.opentelemetry.io/collector/confmap/provider/envprovider@$cv" >&2
+  ./.bin/builder --config=manifest.yaml --skip-compilation --skip-get-modules >&2
+  go get ./dist >&2
+  log "building otelcol-flaskops $v"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1/otelcol-flaskops" ./dist
+}
+
 ensure() { # ensure <tool> <version>: build into the store once, then link into bin
   local out="$cache/store/$1-$2"
   if [ ! -f "$out/.complete" ]; then
@@ -96,6 +130,7 @@ build() {
   ensure helm "$HELM_VERSION"
   ensure kind "$KIND_VERSION"
   ensure kubeconform "$KUBECONFORM_VERSION"
+  ensure otelcol "$OTELCOL_VERSION"
   ensure helm-docs "$HELM_DOCS_VERSION"
   rm -rf "$cache/src"
   log "tools ready in $bin"
