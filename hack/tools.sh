@@ -116,6 +116,7 @@ ensure() { # ensure <tool> <version>: build into the store once, then link into 
   if [ ! -f "$out/.complete" ]; then
     rm -rf "$out"; mkdir -p "$out"
     ( "build_$1" "$out" )
+    rm -rf "$cache/src/$1"
     touch "$out/.complete"
   fi
   for f in "$out"/*; do ln -sfn "$f" "$bin/$(basename "$f")"; done
@@ -132,7 +133,6 @@ build() {
   ensure kubeconform "$KUBECONFORM_VERSION"
   ensure otelcol "$OTELCOL_VERSION"
   ensure helm-docs "$HELM_DOCS_VERSION"
-  rm -rf "$cache/src"
   log "tools ready in $bin"
 }
 
