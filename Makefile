@@ -36,16 +36,33 @@ cluster-down: ## delete the local control plane
 demo: tools venv ## run the demo on the local control plane
 	@bash hack/demo.sh
 
+# Charts with file:// dependencies; the packaged charts/*/charts/*.tgz are built, never committed.
+CHARTS_WITH_DEPS := charts/flask-service charts/flask-lib-test
+
+.PHONY: chart-deps
+chart-deps: ## build the charts' file://../flask-lib dependency (helm dependency build)
+	@for c in $(CHARTS_WITH_DEPS); do helm dependency build "$$c" >/dev/null || exit 1; done
+
+.PHONY: chart-docs
+chart-docs: ## regenerate schema descriptions, constraints table and chart README (helm-docs)
+	$(UV) run --frozen python hack/chart_docs.py charts/flask-service
+	helm-docs --chart-search-root charts --chart-to-generate charts/flask-service --sort-values-order file
+
+.PHONY: lint-charts
+lint-charts: chart-deps ## helm lint --strict for every chart (the library through its test chart)
+	helm lint --strict charts/flask-lib charts/flask-service
+	helm lint --strict charts/flask-lib-test -f charts/flask-service/values.yaml -f charts/flask-lib-test/values.yaml
+
 .PHONY: lint
-lint: venv ## ruff, mypy, helm lint --strict
+lint: venv lint-charts ## ruff, mypy, helm lint --strict
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 
 .PHONY: test
-test: tools venv lint ## everything: lint, unit, chart, cluster and end-to-end suites
+test: tools venv chart-deps lint ## everything: lint, unit, chart, cluster and end-to-end suites
 	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 .PHONY: test-fast
-test-fast: venv ## only the tests that need no cluster
+test-fast: venv chart-deps ## only the tests that need no cluster
 	$(UV) run --frozen pytest -m "not cluster" $(PYTEST_ARGS)
