@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.cluster import cluster_name, delete_cluster, ensure_cluster
 from tests.support.kube import Helm, Kubectl
+from tests.support.otel import OtelCollector
 from tests.support.prometheus import Prometheus
 from tests.support.tools import require
 
@@ -69,3 +70,11 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]
     prom = Prometheus(require("prometheus"), tmp_path_factory.mktemp("prometheus"))
     yield prom
     prom.stop()
+
+
+@pytest.fixture(scope="session")
+def otel_collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OtelCollector]:
+    """A real OpenTelemetry Collector receiving OTLP/HTTP; `.endpoint`, `.spans()`."""
+    collector = OtelCollector(require("otelcol-flaskops"), tmp_path_factory.mktemp("otelcol"))
+    yield collector
+    collector.stop()

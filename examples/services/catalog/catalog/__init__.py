@@ -1,0 +1,1 @@
+"""catalog: the reference service that owns product data; orders calls it over HTTP."""

@@ -1,0 +1,1 @@
+"""orders: the reference service that prices orders by calling catalog over HTTP."""

@@ -1,0 +1,60 @@
+"""The HTTP client for catalog. Outgoing calls are traced by the requests instrumentation,
+which also injects the W3C `traceparent` header, so catalog's spans join the same trace."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import requests
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+
+class CatalogError(Exception):
+    """catalog did not answer usefully; orders answers 502/504 instead of guessing."""
+
+
+class CatalogClient:
+    def __init__(self, base_url: str, timeout_s: float) -> None:
+        self.base_url = base_url
+        self.timeout_s = timeout_s
+        # One pooled session per thread: keep-alive to catalog without sharing a Session
+        # across gthread worker threads.
+        self._local = threading.local()
+        self._ready_until = 0.0
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._local.session = session
+        return session
+
+    def get_item(self, item_id: int) -> dict[str, Any] | None:
+        try:
+            resp = self._session().get(f"{self.base_url}/items/{item_id}", timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise CatalogError(f"catalog unreachable: {exc}") from exc
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise CatalogError(f"catalog answered {resp.status_code}")
+        item: dict[str, Any] = resp.json()
+        return item
+
+    def ready(self) -> bool:
+        """Readiness check: catalog's liveness endpoint answers. Cached for a second so a
+        burst of probes does not become a burst of calls."""
+        now = time.monotonic()
+        if now < self._ready_until:
+            return True
+        try:
+            # Probe traffic is not traced: it would be a trace per probe with no request.
+            with suppress_instrumentation():
+                ok = self._session().get(f"{self.base_url}/healthz", timeout=1).ok
+        except requests.RequestException:
+            ok = False
+        if ok:
+            self._ready_until = now + 1.0
+        return ok

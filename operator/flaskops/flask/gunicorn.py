@@ -1,0 +1,132 @@
+"""Gunicorn glue: the multiprocess metrics directory, dead-worker cleanup, JSON access log.
+
+Use from a gunicorn.conf.py:
+
+    from flaskops.flask.gunicorn import child_exit, json_logconfig, prepare_multiproc_dir
+    prepare_multiproc_dir()          # before any worker imports prometheus_client
+    logconfig_dict = json_logconfig("orders")
+
+This module imports nothing from prometheus_client at import time: which value class
+prometheus_client uses is fixed when it is first imported, and that must happen after
+PROMETHEUS_MULTIPROC_DIR is set.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def prepare_multiproc_dir() -> str:
+    """Point PROMETHEUS_MULTIPROC_DIR at an empty directory (a fresh temp dir when unset).
+
+    Files left by an earlier run would be summed into this run's counters, so the
+    directory is emptied; in a pod it is an emptyDir, fresh per container start anyway.
+    """
+    path = os.environ.get(ENV) or tempfile.mkdtemp(prefix="prometheus-multiproc-")
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[ENV] = str(directory)
+    return str(directory)
+
+
+def mark_process_dead(pid: int) -> None:
+    if os.environ.get(ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Gunicorn `child_exit` hook: drop a dead worker's live gauges (counters stay summed)."""
+    mark_process_dead(worker.pid)
+
+
+class AccessJsonFormatter(JsonFormatter):
+    """Turns gunicorn's access record (its args are the atoms dict) into JSON fields."""
+
+    FIELDS = {  # noqa: RUF012 - a class constant, read only
+        "remote_addr": "h",
+        "method": "m",
+        "path": "U",
+        "query": "q",
+        "protocol": "H",
+        "status": "s",
+        "response_bytes": "B",
+        "duration_ms": "M",
+        "user_agent": "a",
+        "referer": "f",
+    }
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: Any, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_data, record, message_dict)
+        atoms = record.args if isinstance(record.args, dict) else {}
+        for field, atom in self.FIELDS.items():
+            if atom in atoms:
+                log_data[field] = atoms[atom]
+        if "s" in atoms:
+            log_data["status"] = int(atoms["s"])
+        log_data.pop("message", None)
+        log_data["type"] = "access"
+
+
+def json_logconfig(service: str, level: str = "INFO", access: bool = True) -> dict[str, Any]:
+    """A gunicorn `logconfig_dict`: error log and (unless `access` is False) access log as
+    JSON lines on stdout."""
+    rename = {"asctime": "time", "levelname": "level", "name": "logger"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": JsonFormatter,
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": rename,
+                "static_fields": {"service": service},
+            },
+            "access": {
+                "()": AccessJsonFormatter,
+                "fmt": "%(asctime)s %(name)s",
+                "rename_fields": rename,
+                "static_fields": {"service": service},
+            },
+        },
+        "handlers": {
+            "error": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            },
+            "access": {
+                "class": "logging.StreamHandler",
+                "formatter": "access",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        # The root logger belongs to the app: instrument() gives it the JSON handler that
+        # adds trace ids. Without an entry here gunicorn's default root config would apply.
+        "root": {"level": level, "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": ["error"], "propagate": False},
+            "gunicorn.access": {
+                "level": "INFO" if access else "CRITICAL",
+                "handlers": ["access"],
+                "propagate": False,
+            },
+        },
+    }

@@ -1,0 +1,129 @@
+"""Prometheus RED metrics with the prometheus_flask_exporter names, correct under gunicorn.
+
+Under gunicorn every worker is a separate process, so per-process counters would make a
+scrape see one random worker. prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR,
+set before prometheus_client is first imported) keeps each worker's values in an mmap'd file
+and sums them at scrape time; `flaskops.flask.gunicorn` prepares that directory.
+
+Label cardinality is bounded: `path` is the matched route template (`/orders/<int:order_id>`),
+or `<unmatched>` for a 404 without a route, never the raw URL.
+"""
+
+from __future__ import annotations
+
+import os
+from time import perf_counter
+from typing import Any
+
+from flask import Flask, Response, request
+from flask.signals import got_request_exception
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
+
+UNMATCHED = "<unmatched>"
+_START = "flaskops.start"
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class RequestMetrics:
+    """Owns the metric objects and the Flask hooks that feed them."""
+
+    def __init__(self, service: str, version: str, excluded_paths: tuple[str, ...] = ()) -> None:
+        # A private registry: several apps (or tests) in one process must not collide in
+        # the global default registry. In multiprocess mode the registry only names the
+        # metrics; values live in the per-process files.
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.excluded_paths = frozenset(excluded_paths)
+        labels = ("method", "path", "status")
+        self.requests = Counter(
+            "flask_http_request_total",
+            "Total number of HTTP requests by method, route template and status",
+            labels,
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "flask_http_request_duration_seconds",
+            "Flask HTTP request duration in seconds by method, route template and status",
+            labels,
+            registry=self.registry,
+        )
+        self.exceptions = Counter(
+            "flask_http_request_exceptions_total",
+            "Total number of HTTP requests that raised an unhandled exception",
+            ("method", "path"),
+            registry=self.registry,
+        )
+        self.info = Gauge(
+            "flask_exporter_info",
+            "Service name and version of this process",
+            ("service", "version"),
+            registry=self.registry,
+            multiprocess_mode="max",
+        )
+        self.info.labels(service, version).set(1)
+        # `.labels()` takes a lock and builds a key on every call; the set of (method,
+        # route, status) triples is small, so the children are resolved once and reused.
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def _child(self, method: str, path: str, status: str) -> tuple[Any, Any]:
+        key = (method, path, status)
+        child = self._children.get(key)
+        if child is None:
+            child = (self.requests.labels(*key), self.duration.labels(*key))
+            self._children[key] = child
+        return child
+
+    def observe(self, method: str, path: str, status: int, seconds: float) -> None:
+        counter, histogram = self._child(method, path, str(status))
+        counter.inc()
+        histogram.observe(seconds)
+
+    def init_app(self, app: Flask, metrics_path: str) -> None:
+        excluded = self.excluded_paths | {metrics_path}
+
+        def start_timer() -> None:
+            request.environ[_START] = perf_counter()
+
+        def record(response: Response) -> Response:
+            started = request.environ.get(_START)
+            if started is None:  # a before_request hook registered earlier short-circuited
+                return response
+            rule = request.url_rule
+            path = rule.rule if rule is not None else UNMATCHED
+            if path not in excluded:
+                self.observe(request.method, path, response.status_code, perf_counter() - started)
+            return response
+
+        def count_exception(sender: Flask, exception: BaseException, **_: object) -> None:
+            rule = request.url_rule
+            path = rule.rule if rule is not None else UNMATCHED
+            if path not in excluded:
+                self.exceptions.labels(request.method, path).inc()
+
+        # Registered first so the timer includes every other before_request hook.
+        app.before_request_funcs.setdefault(None, []).insert(0, start_timer)
+        app.after_request(record)
+        got_request_exception.connect(count_exception, app, weak=False)
+        app.add_url_rule(metrics_path, "flaskops_metrics", self.exposition)
+
+    def exposition(self) -> Response:
+        if multiprocess_dir():
+            # A fresh registry per scrape, as prometheus-client documents for multiprocess
+            # mode: the collector reads every worker's file, live or dead.
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            body = generate_latest(registry)
+        else:
+            body = generate_latest(self.registry)
+        # The 0.0.4 content type: what every Prometheus 2.x parses as the classic text format.
+        return Response(body, content_type=CONTENT_TYPE_PLAIN_0_0_4)
