@@ -117,7 +117,3 @@ def test_labels_use_route_templates_and_statuses(catalog: RunningService) -> Non
         )
         == 3
     )
-
-
-def hammer_status(url: str, n: int) -> list[int]:
-    return hammer(url, n)

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from tests.support.process import wait_until_ready
 from tests.support.prometheus import free_port
 
 
@@ -67,21 +68,11 @@ class OtelCollector:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        self._wait_listening()
+        wait_until_ready(self.proc, self._listening, "collector", workdir / "collector.log")
 
-    def _wait_listening(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"collector exited: {(self.workdir / 'collector.log').read_text()}"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("collector did not start listening")
+    def _listening(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            return True
 
     def spans(self) -> list[Span]:
         if not self.output.exists():

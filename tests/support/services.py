@@ -19,13 +19,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import requests
 
+from tests.support.process import wait_until_ready
 from tests.support.prometheus import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,20 +86,17 @@ class RunningService:
         return records
 
     def wait_ready(self, path: str = "/readyz", timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n{self.logs()}")
-            try:
-                if requests.get(self.url + path, timeout=2).status_code == 200 and (
-                    self.booted_workers() >= self.workers
-                ):
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} not ready on {path} within {timeout}s:\n{self.logs()}")
+        """Until `path` answers 200 and every worker has loaded the app."""
+
+        def ready() -> bool:
+            ok = requests.get(self.url + path, timeout=2).status_code == 200
+            return ok and self.booted_workers() >= self.workers
+
+        try:
+            wait_until_ready(self.proc, ready, self.name, self.log_path, timeout)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def booted_workers(self) -> int:
         """Workers that finished loading the app: each writes its info gauge file on start.

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Flask, jsonify
+from flask import Flask
 from flaskops.flask import instrument
+from flaskops.flask.errors import register_json_errors
 from flaskops.flask.faults import Faults
-from werkzeug.exceptions import HTTPException
 
 from catalog.api import bp
 from catalog.config import Settings
@@ -29,9 +27,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Faults apply to the API only: probes and /metrics must keep telling the truth.
     Faults.from_env().init_app(app, blueprint=bp.name)
     app.register_blueprint(bp)
-
-    @app.errorhandler(HTTPException)
-    def json_error(exc: HTTPException) -> Any:
-        return jsonify(error=exc.name, detail=exc.description), exc.code
+    register_json_errors(app)
 
     return app
