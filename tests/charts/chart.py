@@ -28,7 +28,7 @@ FULLNAME = "rel-flask-service"
 
 
 @contextmanager
-def _lock(name: str) -> Iterator[None]:
+def lock(name: str) -> Iterator[None]:
     with open(Path(tempfile.gettempdir()) / f"flaskops-{name}.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -40,7 +40,7 @@ def _lock(name: str) -> Iterator[None]:
 def build_dependencies() -> None:
     """`helm dependency build` for the charts that depend on flask-lib (file://), once per worker."""
     helm = require("helm")
-    with _lock("chart-deps"):
+    with lock("chart-deps"):
         for chart in (SERVICE_CHART, LIB_TEST_CHART):
             subprocess.run(
                 [helm, "dependency", "build", str(chart)],
