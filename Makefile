@@ -66,3 +66,9 @@ test: tools venv chart-deps lint ## everything: lint, unit, chart, cluster and e
 .PHONY: test-fast
 test-fast: venv chart-deps ## only the tests that need no cluster
 	$(UV) run --frozen pytest -m "not cluster" $(PYTEST_ARGS)
+
+CRD_FILE := charts/flaskops-operator/files/flaskservices.flaskops.io.yaml
+
+.PHONY: generate
+generate: venv ## regenerate the FlaskService CRD from the chart's values.schema.json
+	$(UV) run --frozen python -m flaskops.crd charts/flask-service/values.schema.json > $(CRD_FILE)

@@ -20,8 +20,10 @@ VERSION = "v1alpha1"
 PLURAL = "flaskservices"
 KIND = "FlaskService"
 
-# Values the operator sets itself from the rollout state; a user setting them would fight it.
-OPERATOR_OWNED_VALUES = ("canary",)
+# Values a FlaskService may not set: `canary` is driven by the operator from the rollout
+# state (a user setting it would fight it), and secret data does not belong in a spec that
+# everyone who can read FlaskServices can read (reference a Secret with existingSecret).
+EXCLUDED_VALUES: tuple[tuple[str, ...], ...] = (("canary",), ("secret", "data"), ("tests",))
 
 # JSON Schema keywords a Kubernetes structural schema accepts; anything else is dropped.
 _ALLOWED_KEYWORDS = {
@@ -48,15 +50,31 @@ def _structural(schema: Any) -> Any:
             continue
         if key == "properties":
             out[key] = {name: _structural(sub) for name, sub in value.items()}
-        elif (key in ("items", "additionalProperties", "not") and isinstance(value, dict)) or key in ("anyOf", "allOf", "oneOf"):
+        elif (
+            key in ("items", "additionalProperties", "not") and isinstance(value, dict)
+        ) or key in ("anyOf", "allOf", "oneOf"):
             out[key] = _structural(value)
         else:
             out[key] = copy.deepcopy(value)
+    # Structural schemas forbid additionalProperties beside properties; unknown fields are
+    # still refused, by the apiserver's strict field validation instead of by the schema.
+    if "properties" in out and out.get("additionalProperties") is False:
+        del out["additionalProperties"]
+    for key in ("anyOf", "oneOf"):
+        branches = out.get(key)
+        if not branches:
+            continue
+        if {b.get("type") for b in branches} == {"integer", "string"}:
+            del out[key]
+            out.pop("type", None)
+            out["x-kubernetes-int-or-string"] = True
+        else:  # value validations only: a branch may not declare a type of its own
+            out[key] = [{k: v for k, v in b.items() if k != "type"} for b in branches]
     # JSON Schema allows a list of types (["string", "null"]); Kubernetes wants one + nullable.
     if isinstance(out.get("type"), list):
-        types = [t for t in out["type"] if t != "null"]
-        out["nullable"] = len(types) < len(out["type"]) or out.get("nullable", False)
-        out["type"] = types[0] if len(types) == 1 else None
+        listed = [t for t in out["type"] if t != "null"]
+        out["nullable"] = len(listed) < len(out["type"]) or out.get("nullable", False)
+        out["type"] = listed[0] if len(listed) == 1 else None
         if out["type"] is None:
             del out["type"]
             out["x-kubernetes-preserve-unknown-fields"] = True
@@ -69,7 +87,6 @@ def _check() -> dict[str, Any]:
         "description": "A custom PromQL check. The query may use {{namespace}}, {{service}}, "
         "{{track}} and {{window}}; it must return one sample.",
         "required": ["name", "query"],
-        "additionalProperties": False,
         "properties": {
             "name": {"type": "string", "pattern": "^[a-zA-Z][a-zA-Z0-9_-]{0,62}$"},
             "query": {"type": "string", "minLength": 1, "maxLength": 4096},
@@ -94,9 +111,8 @@ def _check() -> dict[str, Any]:
 def rollout_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "description": "How new revisions reach production.",
-        "additionalProperties": False,
-        "default": {},
+        "description": "How new revisions reach production. Without it every change rolls out "
+        "directly (strategy rolling).",
         "properties": {
             "strategy": {
                 "type": "string",
@@ -112,7 +128,6 @@ def rollout_schema() -> dict[str, Any]:
             "canary": {
                 "type": "object",
                 "default": {},
-                "additionalProperties": False,
                 "properties": {
                     "steps": {
                         "type": "array",
@@ -154,12 +169,10 @@ def rollout_schema() -> dict[str, Any]:
             },
             "analysis": {
                 "type": "object",
-                "additionalProperties": False,
                 "properties": {
                     "prometheus": {
                         "type": "object",
                         "required": ["url"],
-                        "additionalProperties": False,
                         "properties": {
                             "url": {
                                 "type": "string",
@@ -175,7 +188,6 @@ def rollout_schema() -> dict[str, Any]:
                     },
                     "successRate": {
                         "type": "object",
-                        "additionalProperties": False,
                         "properties": {
                             "min": {"type": "number", "minimum": 0, "maximum": 100},
                             "abortBelow": {
@@ -195,7 +207,6 @@ def rollout_schema() -> dict[str, Any]:
                     },
                     "latencyP99": {
                         "type": "object",
-                        "additionalProperties": False,
                         "properties": {
                             "maxMs": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
                             "abortAboveMs": {
@@ -225,7 +236,7 @@ def rollout_schema() -> dict[str, Any]:
                         "type": "integer",
                         "minimum": 1,
                         "maximum": 50,
-                        "default": 5,
+                        "default": 3,
                         "description": "Analyses without data (or Prometheus down) before rollback.",
                     },
                 },
@@ -233,7 +244,7 @@ def rollout_schema() -> dict[str, Any]:
         },
         "x-kubernetes-validations": [
             {
-                "rule": "self.strategy != 'canary' || (has(self.analysis) && has(self.analysis.prometheus))",
+                "rule": "!has(self.strategy) || self.strategy != 'canary' || (has(self.analysis) && has(self.analysis.prometheus))",
                 "message": "strategy canary needs analysis.prometheus.url: without metrics a canary "
                 "can never be judged healthy",
                 "fieldPath": ".analysis",
@@ -275,6 +286,21 @@ def status_schema() -> dict[str, Any]:
             },
             "ready": {"type": "string", "description": "Ready pods / desired, for kubectl get."},
             # The rollout state machine's own record, so a restart resumes where it was.
+            "stableRevision": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "canaryRevision": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "step": {"type": "integer", "description": "Index of the current canary step."},
+            "failedChecks": {"type": "integer", "description": "Failed analyses of this canary."},
+            "inconclusiveChecks": {"type": "integer", "description": "Analyses without data."},
+            "analysis": {
+                "type": "object",
+                "description": "The last analysis: each check's query, value, threshold, outcome.",
+                "x-kubernetes-preserve-unknown-fields": True,
+            },
+            "trackValues": {
+                "type": "object",
+                "description": "Per-revision values (image, env, config) the tracks render from.",
+                "x-kubernetes-preserve-unknown-fields": True,
+            },
             "rollout": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
         },
     }
@@ -290,14 +316,41 @@ def printer_columns() -> list[dict[str, Any]]:
     ]
 
 
+# CEL rules for what the chart's JSON Schema cannot say, by path under spec.
+CHART_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
+    ("autoscaling",): [
+        {
+            "rule": "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
+            "message": "minReplicas must be less than or equal to maxReplicas",
+            "fieldPath": ".minReplicas",
+        }
+    ],
+    ("podDisruptionBudget",): [
+        {
+            "rule": "!has(self.minAvailable) || !has(self.maxUnavailable)",
+            "message": "set minAvailable or maxUnavailable, not both",
+            "fieldPath": ".minAvailable",
+        }
+    ],
+}
+
+
 def spec_schema(values_schema: dict[str, Any]) -> dict[str, Any]:
     spec = _structural(values_schema)
     spec["type"] = "object"
     spec["description"] = "The flask-service chart's values, plus `rollout`."
     props = spec.setdefault("properties", {})
-    for owned in OPERATOR_OWNED_VALUES:
-        props.pop(owned, None)
+    for path in EXCLUDED_VALUES:
+        node = spec
+        for key in path[:-1]:
+            node = node.get("properties", {}).get(key, {})
+        node.get("properties", {}).pop(path[-1], None)
     props["rollout"] = rollout_schema()
+    for path, rules in CHART_RULES.items():
+        node = spec
+        for key in path:
+            node = node["properties"][key]
+        node.setdefault("x-kubernetes-validations", []).extend(rules)
     return dict(spec)
 
 

@@ -1,0 +1,96 @@
+"""The operator's one Kubernetes client: dynamic, dict in and dict out.
+
+Objects of every kind the chart renders are handled alike, so the typed per-kind clients
+would add nothing but conversions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kubernetes import config, dynamic
+from kubernetes.client import ApiClient
+from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+
+
+def api_client() -> ApiClient:
+    """In-cluster credentials when running in a pod, else the current kubeconfig."""
+    try:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        config.load_kube_config()  # type: ignore[no-untyped-call]
+    return ApiClient()
+
+
+class Kube:
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self.client = dynamic.DynamicClient(api)  # type: ignore[no-untyped-call]
+
+    def _resource(self, api_version: str, kind: str) -> Any:
+        return self.client.resources.get(api_version=api_version, kind=kind)
+
+    def served(self, api_version: str, kind: str) -> bool:
+        try:
+            self._resource(api_version, kind)
+        except ResourceNotFoundError:
+            return False
+        return True
+
+    def group_versions(self) -> list[str]:
+        groups = self.client.request("GET", "/apis").to_dict()
+        out = ["v1"]
+        for group in groups.get("groups", []):
+            out.extend(v["groupVersion"] for v in group.get("versions", []))
+        return out
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str) -> dict[str, Any] | None:
+        try:
+            obj = self._resource(api_version, kind).get(name=name, namespace=namespace)
+        except NotFoundError:
+            return None
+        return dict(obj.to_dict())
+
+    def list(
+        self, api_version: str, kind: str, namespace: str | None, selector: str = ""
+    ) -> list[dict[str, Any]]:
+        items = self._resource(api_version, kind).get(namespace=namespace, label_selector=selector)
+        return [dict(i.to_dict()) for i in items.items]
+
+    def apply(self, body: Mapping[str, Any], field_manager: str) -> dict[str, Any]:
+        obj = self._resource(body["apiVersion"], body["kind"]).server_side_apply(
+            body=dict(body),
+            name=body["metadata"]["name"],
+            namespace=body["metadata"].get("namespace"),
+            field_manager=field_manager,
+            force_conflicts=True,
+        )
+        return dict(obj.to_dict())
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: str) -> bool:
+        try:
+            self._resource(api_version, kind).delete(name=name, namespace=namespace)
+        except NotFoundError:
+            return False
+        return True
+
+    def patch_status(
+        self, api_version: str, kind: str, name: str, namespace: str, status: Mapping[str, Any]
+    ) -> None:
+        self._resource(api_version, kind).status.patch(
+            body={"status": dict(status)},
+            name=name,
+            namespace=namespace,
+            content_type="application/merge-patch+json",
+        )
+
+    def patch(
+        self, api_version: str, kind: str, name: str, namespace: str, body: Mapping[str, Any]
+    ) -> None:
+        self._resource(api_version, kind).patch(
+            body=dict(body),
+            name=name,
+            namespace=namespace,
+            content_type="application/merge-patch+json",
+        )

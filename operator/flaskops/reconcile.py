@@ -1,0 +1,128 @@
+"""One reconcile of one FlaskService: observe, decide (pure), render, apply, prune, report.
+
+Level-based: everything is recomputed from the object and the cluster each time, so
+running it twice changes nothing, and an operator killed at any point resumes from what
+status says. Rendering and applying are skipped when nothing they depend on changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flaskops import observe, tracks
+from flaskops.apply import Applier, Owner
+from flaskops.crd import GROUP, KIND, VERSION
+from flaskops.kube import Kube
+from flaskops.render import Renderer, RenderError
+from flaskops.rollout import Analysis, Decision, Event, RolloutState, analysis_due, decide
+
+log = logging.getLogger(__name__)
+
+API_VERSION = f"{GROUP}/{VERSION}"
+# Re-apply even an unchanged render this often, so hand-deleted or hand-edited children
+# come back (level-based) without paying for an apply on every tick.
+FULL_RESYNC_S = 300.0
+
+Analyze = Callable[[Mapping[str, Any], str, str, float], Analysis]
+BuildStatus = Callable[..., dict[str, Any]]
+
+
+@dataclass
+class Result:
+    status: dict[str, Any]
+    events: list[Event]
+    requeue_after: float | None
+
+
+@dataclass
+class Reconciler:
+    kube: Kube
+    renderer: Renderer
+    analyze: Analyze
+    build_status: BuildStatus
+    clock: Callable[[], float] = time.time
+    # uid -> (render hash, time of last apply): skip re-applying what is already there.
+    _applied: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    def reconcile(self, body: Mapping[str, Any]) -> Result:
+        meta, spec = body["metadata"], body.get("spec") or {}
+        status = body.get("status") or {}
+        name, namespace = meta["name"], meta["namespace"]
+        now = self.clock()
+        owner = Owner(API_VERSION, KIND, name, namespace, meta["uid"])
+
+        policy = tracks.policy(spec)
+        configmaps, secrets = tracks.referenced_objects(spec)
+        referenced = observe.referenced_content(self.kube, namespace, configmaps, secrets)
+        desired = tracks.desired_revision(spec, tracks.content_digest(referenced))
+        state = RolloutState.from_dict(status.get("rollout"))
+        remembered = dict(status.get("trackValues") or {})
+        remembered.setdefault(desired.id, tracks.track_values(spec))
+
+        stable_track = observe.deployment_status(self.kube, namespace, name)
+        canary_track = observe.deployment_status(self.kube, namespace, f"{name}-canary")
+        analysis = None
+        if state.canary is not None and analysis_due(policy, state, now):
+            analysis = self.analyze(spec, namespace, name, now)
+        decision = decide(
+            policy,
+            state,
+            desired,
+            now,
+            analysis,
+            observe.commands(meta.get("annotations") or {}),
+            observe.observed(stable_track, canary_track),
+        )
+        keep = {r.id for r in (decision.render.stable, decision.render.canary, desired) if r}
+        remembered = {k: v for k, v in remembered.items() if k in keep}
+        values = tracks.render_values(spec, decision.render, tracks.traffic_mode(spec), remembered)
+        values.setdefault("fullnameOverride", name)
+
+        error = None
+        try:
+            objects = self.renderer.render(name, namespace, values)
+            self._apply(objects, owner, now)
+        except RenderError as e:
+            # Nothing is applied and the rollout does not move: running children stay as
+            # they are until the spec renders again.
+            error = ("RenderFailed", str(e))
+            decision = Decision(state=state, render=decision.render, events=(), requeue_after=None)
+
+        new_status = self.build_status(
+            generation=meta.get("generation", 0),
+            previous=status,
+            decision=decision,
+            stable=stable_track,
+            canary=canary_track,
+            traffic=tracks.traffic_mode(spec),
+            error=error,
+            now=now,
+        )
+        new_status["trackValues"] = remembered
+        new_status["image"] = decision.state.stable.image if decision.state.stable else ""
+        new_status["ready"] = f"{stable_track.ready_replicas}/{stable_track.replicas}"
+        return Result(new_status, list(decision.events), decision.requeue_after)
+
+    def _apply(self, objects: list[dict[str, Any]], owner: Owner, now: float) -> None:
+        digest = hashlib.sha256(json.dumps(objects, sort_keys=True).encode()).hexdigest()
+        last = self._applied.get(owner.uid)
+        if last and last[0] == digest and now - last[1] < FULL_RESYNC_S:
+            return
+        applier = Applier(self.kube)
+        applier.apply(objects, owner)
+        applier.prune(objects, owner)
+        self._applied[owner.uid] = (digest, now)
+
+    def forget(self, uid: str) -> None:
+        self._applied.pop(uid, None)
+
+
+def status_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    return {k: old.get(k) for k in new} != copy.deepcopy(dict(new))

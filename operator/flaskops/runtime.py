@@ -1,0 +1,100 @@
+"""The operator's I/O edge around one reconcile: status patch, Events, metrics, traces."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import kopf
+from opentelemetry import trace
+
+from flaskops import metrics
+from flaskops.analysis import run_analysis
+from flaskops.crd import KIND
+from flaskops.kube import Kube, api_client
+from flaskops.reconcile import API_VERSION, Reconciler, Result
+from flaskops.render import Renderer, api_versions_for, default_chart
+from flaskops.status import build_status
+
+log = logging.getLogger("flaskops")
+tracer = trace.get_tracer("flaskops.operator")
+
+
+def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON merge patch turning old into new (keys that went away become null)."""
+    patch: dict[str, Any] = {}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            sub = merge_patch(before, value)
+            if sub:
+                patch[key] = sub
+        elif value != before:
+            patch[key] = value
+    for key in old:
+        if key not in new:
+            patch[key] = None
+    return patch
+
+
+@dataclass
+class Runtime:
+    kube: Kube
+    reconciler: Reconciler
+
+    @classmethod
+    def from_environment(cls) -> Runtime:
+        kube = Kube(api_client())
+        renderer = Renderer(
+            chart=default_chart(),
+            helm=os.environ.get("FLASKOPS_HELM", "helm"),
+            api_versions=api_versions_for(kube.group_versions()),
+        )
+        return cls(kube, Reconciler(kube, renderer, run_analysis, build_status))
+
+    def reconcile_and_report(self, body: Mapping[str, Any]) -> float | None:
+        meta = body["metadata"]
+        ns, name = meta["namespace"], meta["name"]
+        started = time.perf_counter()
+        renders_before = self.reconciler.renderer.renders
+        with tracer.start_as_current_span(
+            "flaskops.reconcile", attributes={"k8s.namespace.name": ns, "flaskops.name": name}
+        ) as span:
+            try:
+                result = self.reconciler.reconcile(body)
+            except Exception as e:
+                metrics.RECONCILE_ERRORS.labels(type(e).__name__).inc()
+                span.record_exception(e)
+                log.exception("reconcile of %s/%s failed", ns, name)
+                return 5.0
+            self._report(body, result)
+            span.set_attribute("flaskops.phase", str(result.status.get("phase", "")))
+        metrics.HELM_RENDERS.inc(self.reconciler.renderer.renders - renders_before)
+        metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
+        return result.requeue_after
+
+    def _report(self, body: Mapping[str, Any], result: Result) -> None:
+        meta = body["metadata"]
+        ns, name = meta["namespace"], meta["name"]
+        patch = merge_patch(body.get("status") or {}, result.status)
+        if patch:
+            self.kube.patch_status(API_VERSION, KIND, name, ns, patch)
+        for event in result.events:
+            # kopf only reads apiVersion, kind and metadata of the object it reports on.
+            kopf.event(
+                cast(kopf.Body, body),
+                type=str(event.type),
+                reason=event.reason,
+                message=event.message,
+            )
+            log.info("%s/%s %s: %s", ns, name, event.reason, event.message)
+            outcome = metrics.OUTCOME_BY_REASON.get(event.reason)
+            if outcome:
+                metrics.ROLLOUTS.labels(ns, name, outcome).inc()
+        status = result.status
+        metrics.CANARY_WEIGHT.labels(ns, name).set(status.get("weight", 0))
+        metrics.EFFECTIVE_WEIGHT.labels(ns, name).set(status.get("effectiveWeight", 0))

@@ -1,0 +1,54 @@
+"""Fixtures for the operator suites: the CRD in the cluster, an operator process per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.kube import Helm, Kubectl
+from tests.support.operator import (
+    OperatorProcess,
+    install_operator_chart,
+    serviceaccount_kubeconfig,
+    uninstall_operator_chart,
+)
+from tests.support.tools import REPO
+
+CRD_FILE = REPO / "charts/flaskops-operator/files/flaskservices.flaskops.io.yaml"
+
+
+@pytest.fixture(scope="session")
+def flaskservice_crd(kubectl: Kubectl) -> str:
+    # Server-side apply is idempotent, so every xdist worker may run it.
+    kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE))
+    kubectl.wait_for(
+        "crd/flaskservices.flaskops.io",
+        lambda crd: any(
+            c["type"] == "Established" and c["status"] == "True"
+            for c in (crd.get("status") or {}).get("conditions") or []
+        ),
+    )
+    return "flaskservices.flaskops.io"
+
+
+@pytest.fixture
+def operator(
+    kubectl: Kubectl,
+    helm: Helm,
+    namespace: str,
+    flaskservice_crd: str,
+    tmp_path: Path,
+) -> Iterator[OperatorProcess]:
+    """The operator running for one test namespace, as the chart's ServiceAccount."""
+    release = install_operator_chart(helm, kubectl, namespace)
+    kubeconfig = serviceaccount_kubeconfig(
+        kubectl, namespace, release, tmp_path / "operator.kubeconfig"
+    )
+    op = OperatorProcess(namespace, kubeconfig, tmp_path).start()
+    yield op
+    op.stop()
+    if op.proc and op.proc.returncode not in (0, -15, None):
+        print(op.logs())
+    uninstall_operator_chart(helm, namespace, release)

@@ -1,0 +1,250 @@
+"""Stand-ins for what a container engine would run: the pods of one FlaskService.
+
+KWOK nodes make pods Ready without running anything. `StandIns` plays kubelet and
+kube-proxy for one FlaskService on that cluster: for each track whose Deployment has ready
+pods it runs the reference service under real gunicorn with the pod template's
+environment (plain values and envFrom ConfigMaps, so fault knobs set in the spec act for
+real), registers it with Prometheus under the labels the chart's monitors give real pods
+(namespace, service, track), and restarts it when the pod template changes. `Traffic`
+sends requests to the tracks in the split the cluster objects describe: ready pods per
+track (replicas mode), HTTPRoute backend weights (gatewayAPI) or the canary Ingress weight
+(nginx). What is real: the apiserver, controllers, the operator, helm, gunicorn, Flask,
+Prometheus and its queries. What stands in: one gunicorn per track instead of one per pod,
+and this module instead of kube-proxy/ingress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.support.kube import Kubectl
+from tests.support.prometheus import Prometheus
+from tests.support.services import RunningService, start_service
+
+TRACKS = ("stable", "canary")
+_SKIP_ENV = ("PROMETHEUS_MULTIPROC_DIR", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_RESOURCE_ATTRIBUTES")
+
+
+@dataclass
+class Track:
+    key: str
+    service: RunningService
+    version: str
+    started_at: float
+
+
+@dataclass
+class StandIns:
+    kubectl: Kubectl
+    prometheus: Prometheus
+    namespace: str
+    name: str
+    app: str = "catalog"
+    workers: int = 1
+    log_dir: Path | None = None
+    tracks: dict[str, Track] = field(default_factory=dict)
+    history: list[tuple[float, str, str]] = field(default_factory=list)  # (time, track, version)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def deployment_name(self, track: str) -> str:
+        return self.name if track == "stable" else f"{self.name}-canary"
+
+    def _pod_env(self, deploy: dict[str, Any]) -> tuple[dict[str, str], str]:
+        container = deploy["spec"]["template"]["spec"]["containers"][0]
+        env: dict[str, str] = {}
+        for source in container.get("envFrom") or []:
+            ref = source.get("configMapRef")
+            if ref:
+                cm = self.kubectl.run(
+                    "get", "configmap", ref["name"], "-n", self.namespace, "-o", "json", check=False
+                )
+                if cm.returncode == 0:
+                    env.update(json.loads(cm.stdout).get("data") or {})
+        for var in container.get("env") or []:
+            value = var.get("value")
+            if value is not None and "$(" not in value and var["name"] not in _SKIP_ENV:
+                env[var["name"]] = value
+        image = container["image"]
+        version = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+        env["SERVICE_VERSION"] = version
+        env.setdefault("OTEL_TRACES_EXPORTER", "none")
+        return env, version
+
+    def sync(self) -> None:
+        for track in TRACKS:
+            proc = self.kubectl.run(
+                "get",
+                "deployment",
+                self.deployment_name(track),
+                "-n",
+                self.namespace,
+                "-o",
+                "json",
+                check=False,
+            )
+            deploy = None
+            if proc.returncode == 0:
+                deploy = json.loads(proc.stdout)
+            ready = (deploy or {}).get("status", {}).get("readyReplicas", 0) if deploy else 0
+            if not deploy or not ready:
+                self._stop_track(track)
+                continue
+            env, version = self._pod_env(deploy)
+            key = repr(sorted(env.items()))
+            current = self.tracks.get(track)
+            if current and current.key == key:
+                continue
+            # A new pod template: start the new process first, then retire the old one, as
+            # a rolling update would.
+            service = start_service(self.app, env, workers=self.workers, log_dir=self.log_dir)
+            with self._lock:
+                self.tracks[track] = Track(key, service, version, time.time())
+                self.history.append((time.time(), track, version))
+            self.prometheus.add_target(
+                f"{self.namespace}-{self.name}-{track}",
+                f"127.0.0.1:{service.port}",
+                {"namespace": self.namespace, "service": self.name, "track": track},
+            )
+            if current:
+                current.service.stop()
+
+    def _stop_track(self, track: str) -> None:
+        with self._lock:
+            current = self.tracks.pop(track, None)
+        if current:
+            self.prometheus.remove_target(f"{self.namespace}-{self.name}-{track}")
+            current.service.stop()
+
+    def start(self, period: float = 0.5) -> StandIns:
+        def loop() -> None:
+            while not self._stop.wait(period):
+                with contextlib.suppress(Exception):  # a transient apiserver error: next tick
+                    self.sync()
+
+        self.sync()
+        self._thread = threading.Thread(target=loop, daemon=True, name=f"standins-{self.name}")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        for track in list(self.tracks):
+            self._stop_track(track)
+
+    def urls(self) -> dict[str, str]:
+        with self._lock:
+            return {t: tr.service.url for t, tr in self.tracks.items()}
+
+    def versions(self) -> dict[str, str]:
+        with self._lock:
+            return {t: tr.version for t, tr in self.tracks.items()}
+
+
+def traffic_shares(kubectl: Kubectl, namespace: str, name: str, mode: str) -> dict[str, float]:
+    """The split the cluster objects describe, as fractions per track."""
+
+    def get(kind: str, obj: str) -> dict[str, Any] | None:
+        proc = kubectl.run("get", kind, obj, "-n", namespace, "-o", "json", check=False)
+        return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+    canary = 0.0
+    if mode == "replicas":
+        ready = {
+            t: ((get("deployment", n) or {}).get("status") or {}).get("readyReplicas", 0)
+            for t, n in (("stable", name), ("canary", f"{name}-canary"))
+        }
+        total = sum(ready.values())
+        canary = ready["canary"] / total if total else 0.0
+    elif mode == "gatewayAPI":
+        route = get("httproute", name) or {}
+        refs = [
+            r
+            for rule in (route.get("spec") or {}).get("rules", [])
+            for r in rule.get("backendRefs", [])
+        ]
+        total = sum(r.get("weight", 1) for r in refs)
+        canary = (
+            sum(r.get("weight", 1) for r in refs if r["name"].endswith("-canary")) / total
+            if total
+            else 0.0
+        )
+    elif mode == "nginx":
+        ingress = get("ingress", f"{name}-canary") or {}
+        annotations = (ingress.get("metadata") or {}).get("annotations") or {}
+        canary = float(annotations.get("nginx.ingress.kubernetes.io/canary-weight", 0)) / 100
+    return {"stable": 1.0 - canary, "canary": canary}
+
+
+@dataclass
+class Traffic:
+    """A bounded load generator over the stand-ins, split like the cluster says."""
+
+    standins: StandIns
+    mode: str = "replicas"
+    path: str = "/items/1"
+    rate: float = 40.0  # requests per second
+    max_seconds: float = 600.0
+    counts: dict[tuple[str, str, int], int] = field(
+        default_factory=dict
+    )  # (track, version, status)
+    first_seen: dict[tuple[str, str], float] = field(
+        default_factory=dict
+    )  # (track, version) -> time
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> Traffic:
+        self._thread = threading.Thread(target=self._run, daemon=True, name="traffic")
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        session = requests.Session()
+        deadline = time.monotonic() + self.max_seconds
+        shares = {"stable": 1.0, "canary": 0.0}
+        credit = dict.fromkeys(TRACKS, 0.0)
+        for i in itertools.count():
+            if self._stop.is_set() or time.monotonic() > deadline:
+                return
+            if i % 20 == 0:
+                with contextlib.suppress(Exception):
+                    shares = traffic_shares(
+                        self.standins.kubectl,
+                        self.standins.namespace,
+                        self.standins.name,
+                        self.mode,
+                    )
+            urls, versions = self.standins.urls(), self.standins.versions()
+            # Smooth weighted round robin: exact shares without randomness.
+            for t in TRACKS:
+                credit[t] += shares.get(t, 0.0) if t in urls else 0.0
+            live = [t for t in TRACKS if t in urls]
+            if live:
+                track = max(live, key=lambda t: credit[t])
+                credit[track] -= sum(shares.get(t, 0.0) for t in live) or 1.0
+                try:
+                    status = session.get(urls[track] + self.path, timeout=5).status_code
+                except requests.RequestException:
+                    status = 0
+                key = (track, versions.get(track, "?"))
+                self.first_seen.setdefault(key, time.time())
+                self.counts[(*key, status)] = self.counts.get((*key, status), 0) + 1
+            self._stop.wait(1.0 / self.rate)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
