@@ -85,7 +85,9 @@ spec:
       {{- include "flask-lib.trackSelectorLabels" . | nindent 6 }}
   template:
     metadata:
-      {{- $annotations := mustMerge (include "flask-lib.checksums" . | fromYaml) (include "flask-lib.otel.podAnnotations" . | fromYaml) ($v.podAnnotations | default dict) }}
+      {{- /* the canary's own annotations win on its pods (e.g. the operator's revision id) */ -}}
+      {{- $trackAnnotations := ternary ($v.canary.podAnnotations | default dict) dict (eq .track "canary") }}
+      {{- $annotations := mustMerge $trackAnnotations (include "flask-lib.checksums" . | fromYaml) (include "flask-lib.otel.podAnnotations" . | fromYaml) ($v.podAnnotations | default dict) }}
       {{- with $annotations }}
       annotations:
         {{- toYaml . | nindent 8 }}
