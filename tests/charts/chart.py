@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -38,9 +39,18 @@ def lock(name: str) -> Iterator[None]:
 
 
 def build_dependencies() -> None:
-    """`helm dependency build` for the charts that depend on flask-lib (file://), once per worker."""
+    """`helm dependency build` for the charts that depend on flask-lib (file://), once per run.
+
+    The build replaces charts/*/charts/flask-lib-*.tgz, which breaks a `helm template` that
+    reads it at that moment; so the first worker builds under a lock and the others only
+    wait for it.
+    """
     helm = require("helm")
+    run_id = os.environ.get("FLASKOPS_TEST_RUN", str(os.getpid()))
+    done = Path(tempfile.gettempdir()) / f"flaskops-chart-deps-{run_id}.done"
     with lock("chart-deps"):
+        if done.exists():
+            return
         for chart in (SERVICE_CHART, LIB_TEST_CHART):
             subprocess.run(
                 [helm, "dependency", "build", str(chart)],
@@ -48,6 +58,7 @@ def build_dependencies() -> None:
                 capture_output=True,
                 text=True,
             )
+        done.touch()
 
 
 @dataclass(frozen=True)
@@ -78,16 +89,21 @@ def helm_template(
     release: str = RELEASE,
     namespace: str = NAMESPACE,
     extra: Sequence[str] = (),
+    command: str = "template",
 ) -> subprocess.CompletedProcess[str]:
+    """`helm template` (or, with command="install" and --dry-run=client, an offline install)."""
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as fh:
         yaml.safe_dump(values or {}, fh)
         fh.flush()
-        argv = [require("helm"), "template", release, str(chart), "--namespace", namespace]
-        argv += ["--kube-version", KUBE_VERSION]
+        argv = [require("helm"), command, release, str(chart), "--namespace", namespace]
+        if command == "template":  # install takes both from the cluster (or helm's defaults)
+            argv += [
+                "--kube-version",
+                KUBE_VERSION,
+                *(f"--api-versions={api}" for api in api_versions),
+            ]
         for f in (*values_files, Path(fh.name)):
             argv += ["--values", str(f)]
-        for api in api_versions:
-            argv += ["--api-versions", api]
         return subprocess.run([*argv, *extra], capture_output=True, text=True, timeout=60)
 
 

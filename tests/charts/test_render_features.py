@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from tests.charts.chart import FULLNAME, Manifest, container, env_map, render, render_error
+from tests.charts.chart import (
+    FULLNAME,
+    Manifest,
+    container,
+    env_map,
+    helm_template,
+    render,
+    render_error,
+)
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -477,3 +485,16 @@ def test_service_account_and_service_options() -> None:
     named = render({"serviceAccount": {"name": "orders", "annotations": {"iam": "role"}}})
     assert named.get("ServiceAccount", "orders")["metadata"]["annotations"] == {"iam": "role"}
     assert pod_spec(named)["serviceAccountName"] == "orders"
+
+
+def test_notes_say_how_to_reach_the_service_and_metrics() -> None:
+    values = {"replicaCount": 3, "canary": {"enabled": True, "image": {"tag": "v2"}, "weight": 33}}
+    values |= {"ingress": {"enabled": True}, "metrics": {"monitor": {"labels": {"release": "kps"}}}}
+    proc = helm_template(values, extra=["--dry-run=client"], command="install")
+    assert proc.returncode == 0, proc.stderr
+    notes = proc.stdout.split("NOTES:", 1)[1]
+    assert f"kubectl -n demo port-forward svc/{FULLNAME} 8080:80" in notes
+    assert "Ingress: http://chart-example.local/" in notes
+    assert "curl http://127.0.0.1:9090/metrics" in notes
+    assert "No ServiceMonitor/PodMonitor was created: this cluster does not serve" in notes
+    assert "requested weight 33%, effective 33.33% (1 of 3 pods)" in notes
