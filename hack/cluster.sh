@@ -18,6 +18,7 @@ tool() { # tool <binary> <override-variable>: honour explicit paths, then KUBEBU
   else echo "$bin/$1"; fi
 }
 KWOKCTL=$(tool kwokctl KWOKCTL)
+KWOKCTL_ARGS=(-v "${KWOK_LOG_LEVEL:-WARN}")
 export KWOK_KUBECTL_BINARY; KWOK_KUBECTL_BINARY=$(tool kubectl KUBECTL)
 for b in "$KWOKCTL" "$KWOK_KUBECTL_BINARY"; do
   [ -x "$b" ] || { echo "missing $b: run 'make tools' first" >&2; exit 1; }
@@ -29,12 +30,12 @@ up() {
   if "$KWOKCTL" get clusters 2>/dev/null | grep -qx "$name"; then
     # Already created: make sure its processes run (they do not survive a reboot).
     if ! KUBECONFIG=$kc "$KWOK_KUBECTL_BINARY" get --raw /readyz >/dev/null 2>&1; then
-      "$KWOKCTL" start cluster --name "$name" >&2
+      "$KWOKCTL" "${KWOKCTL_ARGS[@]}" start cluster --name "$name" >&2
     fi
     echo "cluster $name is up" >&2
   else
     local start=$SECONDS
-    "$KWOKCTL" create cluster --name "$name" --runtime binary \
+    "$KWOKCTL" "${KWOKCTL_ARGS[@]}" create cluster --name "$name" --runtime binary \
       --kube-authorization=true --kube-admission=true \
       --kube-apiserver-binary "$(tool kube-apiserver TEST_ASSET_KUBE_APISERVER)" \
       --kube-controller-manager-binary "$(tool kube-controller-manager KUBE_CONTROLLER_MANAGER)" \
@@ -42,7 +43,7 @@ up() {
       --etcd-binary "$(tool etcd TEST_ASSET_ETCD)" \
       --kwok-controller-binary "$(tool kwok KWOK)" \
       --wait 120s >&2
-    "$KWOKCTL" scale node --name "$name" --replicas "$nodes" >&2
+    "$KWOKCTL" "${KWOKCTL_ARGS[@]}" scale node --name "$name" --replicas "$nodes" >&2
     echo "cluster $name created in $((SECONDS - start))s: etcd, kube-apiserver," \
       "kube-controller-manager, kube-scheduler, kwok-controller, $nodes fake nodes" >&2
   fi
@@ -51,7 +52,7 @@ up() {
 
 down() {
   if "$KWOKCTL" get clusters 2>/dev/null | grep -qx "$name"; then
-    "$KWOKCTL" delete cluster --name "$name" >&2
+    "$KWOKCTL" "${KWOKCTL_ARGS[@]}" delete cluster --name "$name" >&2
   else
     echo "no cluster named $name" >&2
   fi

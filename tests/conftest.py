@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cluster import cluster_name, delete_cluster, ensure_cluster
+from tests.support.cluster import cluster_name, delete_cluster, ensure_cluster, locked
 from tests.support.kube import Helm, Kubectl
 from tests.support.otel import OtelCollector
 from tests.support.prometheus import Prometheus
-from tests.support.tools import require
+from tests.support.tools import crds_dir, require
 
 CLUSTER_FIXTURES = {"kubeconfig", "kubectl", "helm", "namespace"}
 
@@ -78,3 +78,16 @@ def otel_collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OtelCol
     collector = OtelCollector(require("otelcol-flaskops"), tmp_path_factory.mktemp("otelcol"))
     yield collector
     collector.stop()
+
+
+@pytest.fixture(scope="session")
+def third_party_crds(kubectl: Kubectl) -> None:
+    """ServiceMonitor, PodMonitor, PrometheusRule and Gateway API CRDs in the test cluster."""
+    with locked("third-party-crds"):
+        kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(crds_dir()))
+    kubectl.wait_established(
+        "servicemonitors.monitoring.coreos.com",
+        "podmonitors.monitoring.coreos.com",
+        "prometheusrules.monitoring.coreos.com",
+        "httproutes.gateway.networking.k8s.io",
+    )

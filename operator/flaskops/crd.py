@@ -23,7 +23,14 @@ KIND = "FlaskService"
 # Values a FlaskService may not set: `canary` is driven by the operator from the rollout
 # state (a user setting it would fight it), and secret data does not belong in a spec that
 # everyone who can read FlaskServices can read (reference a Secret with existingSecret).
-EXCLUDED_VALUES: tuple[tuple[str, ...], ...] = (("canary",), ("secret", "data"), ("tests",))
+# `global` and `flask-lib` are keys helm itself injects into a chart's values.
+EXCLUDED_VALUES: tuple[tuple[str, ...], ...] = (
+    ("canary",),
+    ("secret", "data"),
+    ("tests",),
+    ("global",),
+    ("flask-lib",),
+)
 
 # JSON Schema keywords a Kubernetes structural schema accepts; anything else is dropped.
 _ALLOWED_KEYWORDS = {
@@ -92,6 +99,8 @@ def _check() -> dict[str, Any]:
             "query": {"type": "string", "minLength": 1, "maxLength": 4096},
             "min": {"type": "number", "description": "Fail when the value is below this."},
             "max": {"type": "number", "description": "Fail when the value is above this."},
+            "abortBelow": {"type": "number", "description": "Roll back at once below this."},
+            "abortAbove": {"type": "number", "description": "Roll back at once above this."},
         },
         "x-kubernetes-validations": [
             {
@@ -178,7 +187,11 @@ def rollout_schema() -> dict[str, Any]:
                                 "type": "string",
                                 "pattern": "^https?://[^\\s]+$",
                                 "description": "Prometheus base URL, e.g. http://prometheus.monitoring:9090",
-                            }
+                            },
+                            "timeout": {
+                                **DURATION,
+                                "description": "Per-query timeout (default 5s); a timeout is inconclusive.",
+                            },
                         },
                     },
                     "window": {

@@ -23,13 +23,7 @@ CRD_FILE = REPO / "charts/flaskops-operator/files/flaskservices.flaskops.io.yaml
 def flaskservice_crd(kubectl: Kubectl) -> str:
     # Server-side apply is idempotent, so every xdist worker may run it.
     kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE))
-    kubectl.wait_for(
-        "crd/flaskservices.flaskops.io",
-        lambda crd: any(
-            c["type"] == "Established" and c["status"] == "True"
-            for c in (crd.get("status") or {}).get("conditions") or []
-        ),
-    )
+    kubectl.wait_established("flaskservices.flaskops.io")
     return "flaskservices.flaskops.io"
 
 

@@ -24,7 +24,8 @@ def cluster_name(run_id: str) -> str:
 
 
 @contextmanager
-def _locked(name: str) -> Iterator[None]:
+def locked(name: str) -> Iterator[None]:
+    """A file lock shared by the pytest-xdist workers of this machine."""
     lock = Path(os.environ.get("TMPDIR", "/tmp")) / f"{name}.lock"
     with lock.open("w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -40,7 +41,7 @@ def ensure_cluster(name: str) -> Path:
         return Path(os.environ["FLASKOPS_TEST_KUBECONFIG"])
     for binary in ("kwokctl", "kubectl", "kube-apiserver", "etcd"):
         require(binary)
-    with _locked(name):
+    with locked(name):
         proc = subprocess.run(
             ["bash", str(CLUSTER_SCRIPT), "up", name], capture_output=True, text=True, timeout=300
         )

@@ -60,6 +60,18 @@ class Kubectl(Tool):
             time.sleep(0.5)
         raise AssertionError(f"timed out after {timeout}s waiting on {what}; last seen: {last}")
 
+    def wait_established(self, *crds: str, timeout: float = 60) -> None:
+        """Until each CRD is Established (`kubectl wait` errors while status is still empty)."""
+        for crd in crds:
+            self.wait_for(
+                f"crd/{crd}",
+                lambda o: any(
+                    c["type"] == "Established" and c["status"] == "True"
+                    for c in (o.get("status") or {}).get("conditions") or []
+                ),
+                timeout=timeout,
+            )
+
 
 class Helm(Tool):
     pass
