@@ -338,6 +338,20 @@ CHART_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
             "fieldPath": ".minReplicas",
         }
     ],
+    (): [
+        {
+            "rule": "!has(self.rollout) || !has(self.rollout.canary) || !has(self.rollout.canary.traffic) "
+            "|| self.rollout.canary.traffic != 'gatewayAPI' || (has(self.httpRoute) && self.httpRoute.enabled)",
+            "message": "rollout.canary.traffic gatewayAPI needs httpRoute.enabled: the HTTPRoute carries the weights",
+            "fieldPath": ".rollout.canary.traffic",
+        },
+        {
+            "rule": "!has(self.rollout) || !has(self.rollout.canary) || !has(self.rollout.canary.traffic) "
+            "|| self.rollout.canary.traffic != 'nginx' || (has(self.ingress) && self.ingress.enabled)",
+            "message": "rollout.canary.traffic nginx needs ingress.enabled: the canary Ingress mirrors it",
+            "fieldPath": ".rollout.canary.traffic",
+        },
+    ],
     ("podDisruptionBudget",): [
         {
             "rule": "!has(self.minAvailable) || !has(self.maxUnavailable)",

@@ -6,7 +6,9 @@ would add nothing but conversions.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from kubernetes import config, dynamic
@@ -26,7 +28,10 @@ def api_client() -> ApiClient:
 class Kube:
     def __init__(self, api: ApiClient) -> None:
         self.api = api
-        self.client = dynamic.DynamicClient(api)  # type: ignore[no-untyped-call]
+        # The client caches discovery in a file named after the server URL in the shared temp
+        # dir; another cluster that once had that URL would leave kinds this one lacks.
+        cache = Path(tempfile.mkdtemp(prefix="flaskops-discovery-")) / "discovery.json"
+        self.client = dynamic.DynamicClient(api, cache_file=str(cache))  # type: ignore[no-untyped-call]
 
     def _resource(self, api_version: str, kind: str) -> Any:
         return self.client.resources.get(api_version=api_version, kind=kind)
@@ -55,7 +60,14 @@ class Kube:
     def list(
         self, api_version: str, kind: str, namespace: str | None, selector: str = ""
     ) -> list[dict[str, Any]]:
-        items = self._resource(api_version, kind).get(namespace=namespace, label_selector=selector)
+        """Objects of a kind; none when the API has gone away since discovery."""
+        try:
+            items = self._resource(api_version, kind).get(
+                namespace=namespace, label_selector=selector
+            )
+        except NotFoundError:
+            self.client.resources.invalidate_cache()
+            return []
         return [dict(i.to_dict()) for i in items.items]
 
     def apply(self, body: Mapping[str, Any], field_manager: str) -> dict[str, Any]:

@@ -42,6 +42,12 @@ def operator(
     )
     op = OperatorProcess(namespace, kubeconfig, tmp_path).start()
     yield op
+    # While the operator still runs: kopf's finalizer (its per-object loop) is removed only
+    # by a running operator, and a namespace with a stuck object never goes away.
+    if op.proc and op.proc.poll() is None:
+        kubectl.run(
+            "delete", "flaskservices", "--all", "-n", namespace, "--timeout=30s", check=False
+        )
     op.stop()
     if op.proc and op.proc.returncode not in (0, -15, None):
         print(op.logs())

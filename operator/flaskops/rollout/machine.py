@@ -189,7 +189,7 @@ class _Step:
             failed_checks=0,
             inconclusive_checks=0,
             step_started_at=self.now,
-            next_analysis_at=self.now + self.policy.interval_s,
+            next_analysis_at=self.now + max(self.policy.interval_s, self.policy.window_s),
             awaiting_promotion=False,
             last_analysis=None,
             message=msg,

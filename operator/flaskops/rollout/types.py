@@ -88,6 +88,9 @@ class Policy:
     inconclusive_limit: int = 3
     manual_gate: bool = False
     paused: bool = False
+    # The analysis' rate() window: a new canary's first analysis waits at least this long,
+    # so the window holds none of the samples of the canary before it (same track label).
+    window_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -118,6 +121,7 @@ class Policy:
             inconclusive_limit=int(analysis.get("inconclusiveLimit", defaults.inconclusive_limit)),
             manual_gate=bool(canary.get("manualGate", defaults.manual_gate)),
             paused=bool(rollout.get("paused", defaults.paused)),
+            window_s=parse_duration(analysis.get("window", defaults.window_s)),
         )
 
 

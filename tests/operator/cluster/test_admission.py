@@ -58,6 +58,8 @@ INVALID = [
     ("check-min-over-max", _with("rollout.analysis.checks", [{"name": "x", "query": "up", "min": 5, "max": 1}]), "min must be less than or equal to max"),
     ("failure-threshold-zero", _with("rollout.analysis.failureThreshold", 0), "spec.rollout.analysis.failureThreshold"),
     ("min-over-max-replicas", _with("autoscaling", {"enabled": True, "minReplicas": 5, "maxReplicas": 2}), "spec.autoscaling.minReplicas: Invalid value: minReplicas must be less than or equal to maxReplicas"),
+    ("gateway-mode-without-route", _with("rollout.canary.traffic", "gatewayAPI"), "spec.rollout.canary.traffic: Invalid value: rollout.canary.traffic gatewayAPI needs httpRoute.enabled"),
+    ("nginx-mode-without-ingress", _with("rollout.canary.traffic", "nginx"), "spec.rollout.canary.traffic: Invalid value: rollout.canary.traffic nginx needs ingress.enabled"),
     ("replicas-wrong-type", _with("replicaCount", "three"), "spec.replicaCount"),
     ("canary-values-are-the-operators", _with("canary", {"enabled": True}), 'unknown field "spec.canary"'),
     ("secret-data-not-in-spec", _with("secret", {"data": {"PASSWORD": "x"}}), 'unknown field "spec.secret.data"'),

@@ -20,7 +20,10 @@ B = Revision("registry.example/orders:1.1", "cfg-1")
 C = Revision("registry.example/orders:1.2", "cfg-1")
 B_NEW_CONFIG = Revision("registry.example/orders:1.1", "cfg-2")
 
-POLICY = Policy(steps=(10, 50), interval_s=30, failure_threshold=2, inconclusive_limit=2)
+# window_s == interval_s: every analysis, the first included, is due one interval after the last.
+POLICY = Policy(
+    steps=(10, 50), interval_s=30, failure_threshold=2, inconclusive_limit=2, window_s=30
+)
 HEALTHY = Observed(stable_ready=True, canary_ready=True)
 NO_COMMANDS = Commands()
 

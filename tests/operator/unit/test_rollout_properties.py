@@ -30,7 +30,13 @@ from tests.operator.unit.rollout_helpers import B_NEW_CONFIG, A, B, C
 REVISIONS = (A, B, C, B_NEW_CONFIG)
 POLICIES = (
     Policy(steps=(10, 50), interval_s=30, failure_threshold=2, inconclusive_limit=2),
-    Policy(steps=(5, 25, 60, 100), interval_s=10, failure_threshold=1, inconclusive_limit=3),
+    Policy(
+        steps=(5, 25, 60, 100),
+        interval_s=10,
+        failure_threshold=1,
+        inconclusive_limit=3,
+        window_s=10,
+    ),
     Policy(steps=(50,), interval_s=20, failure_threshold=3, inconclusive_limit=1),
 )
 
@@ -224,7 +230,8 @@ def test_a_canary_that_never_passes_is_rolled_back_within_the_limits(
     # Worst case: threshold-1 failures and limit-1 inconclusives, then one more of either.
     limit = policy.failure_threshold + policy.inconclusive_limit - 1
     for i, verdict in enumerate(verdicts, start=1):
-        now += policy.interval_s
+        # The first analysis of a canary waits for a whole metric window (see Policy.window_s).
+        now += policy.interval_s if i > 1 else max(policy.interval_s, policy.window_s)
         analysis = Analysis((CheckResult("c", "q", None, "x", verdict),), now)
         s = decide(policy, s, B, now, analysis, Commands(), Observed(True, True)).state
         assert s.stable == A

@@ -446,3 +446,20 @@ def test_state_survives_a_restart_mid_promotion_without_a_second_promotion() -> 
     assert reasons(d2) == ["PromotionComplete"]
     d3 = run(d2.state, B, 180.0, analysis=passing(160.0))
     assert d3.events == ()
+
+
+def test_first_analysis_of_a_canary_waits_a_whole_metric_window() -> None:
+    """The track label is shared by successive canaries: an analysis before one window has
+    passed would still see the previous canary's samples (and could pass a bad release)."""
+    policy = replace(POLICY, interval_s=5, window_s=60)
+    s = canary_of(B, now=100.0, policy=policy)
+    assert not analysis_due(policy, s, 100.0 + 5)
+    assert not analysis_due(policy, s, 100.0 + 59)
+    assert analysis_due(policy, s, 100.0 + 60)
+    # An early analysis is not consumed: the weight holds at the first step.
+    early = run(s, B, 105.0, policy=policy, analysis=passing(105.0))
+    assert early.state.weight == policy.steps[0]
+    # After the first window, later steps follow one interval apart.
+    advanced = run(s, B, 160.0, policy=policy, analysis=passing(160.0)).state
+    assert advanced.weight == policy.steps[1]
+    assert analysis_due(policy, advanced, 165.0)
