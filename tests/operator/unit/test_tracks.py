@@ -1,0 +1,137 @@
+"""Pure pieces around the state machine: revisions, per-track values, status patches, CLI text."""
+
+from __future__ import annotations
+
+from flaskops.cli import bar, render_status
+from flaskops.rollout import RenderPlan, Strategy
+from flaskops.runtime import merge_patch
+from flaskops.tracks import (
+    REVISION_ANNOTATION,
+    desired_revision,
+    policy,
+    referenced_objects,
+    render_values,
+    track_values,
+)
+
+SPEC = {
+    "image": {"repository": "r/catalog", "tag": "1.0"},
+    "env": [{"name": "A", "value": "1"}],
+    "config": {"data": {"K": "v"}, "existingConfigMap": "shared"},
+    "replicaCount": 3,
+    "rollout": {"strategy": "canary", "canary": {"traffic": "gatewayAPI"}},
+}
+
+
+def test_revision_changes_with_image_env_config_and_referenced_content() -> None:
+    base = desired_revision(SPEC, "d1")
+    assert base == desired_revision(dict(SPEC), "d1")
+    assert (
+        desired_revision({**SPEC, "image": {"repository": "r/catalog", "tag": "1.1"}}, "d1") != base
+    )
+    assert desired_revision({**SPEC, "env": []}, "d1") != base
+    assert (
+        desired_revision({**SPEC, "config": {"data": {"K": "w"}}}, "d1").config_hash
+        != base.config_hash
+    )
+    assert desired_revision(SPEC, "d2").config_hash != base.config_hash
+    # Not part of a revision: scaling is not a release.
+    assert desired_revision({**SPEC, "replicaCount": 9}, "d1") == base
+
+
+def test_referenced_objects_are_found_everywhere_a_pod_reads_them() -> None:
+    spec = {
+        "config": {"existingConfigMap": "cm1"},
+        "secret": {"existingSecret": "s1"},
+        "envFrom": [{"configMapRef": {"name": "cm2"}}, {"secretRef": {"name": "s2"}}],
+        "env": [
+            {"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cm3", "key": "x"}}},
+            {"name": "Y", "valueFrom": {"secretKeyRef": {"name": "s3", "key": "y"}}},
+        ],
+    }
+    assert referenced_objects(spec) == ({"cm1", "cm2", "cm3"}, {"s1", "s2", "s3"})
+
+
+def test_stable_renders_its_remembered_revision_and_canary_the_new_one() -> None:
+    old = desired_revision(SPEC, "d")
+    new_spec = {
+        **SPEC,
+        "image": {"repository": "r/catalog", "tag": "2.0"},
+        "env": [{"name": "A", "value": "2"}],
+    }
+    new = desired_revision(new_spec, "d")
+    remembered = {old.id: track_values(SPEC), new.id: track_values(new_spec)}
+    values = render_values(new_spec, RenderPlan(old, new, 25), "gatewayAPI", remembered)
+    assert values["image"]["tag"] == "1.0"
+    assert values["env"] == [{"name": "A", "value": "1"}]
+    assert values["config"] == {"data": {"K": "v"}, "existingConfigMap": "shared"}
+    assert values["podAnnotations"][REVISION_ANNOTATION] == old.id
+    assert values["canary"] == {
+        "enabled": True,
+        "image": {"repository": "r/catalog", "tag": "2.0"},
+        "weight": 25,
+        "traffic": "gatewayAPI",
+        "env": [{"name": "A", "value": "2"}],
+        "config": {"K": "v"},
+        "podAnnotations": {REVISION_ANNOTATION: new.id},
+    }
+    assert "rollout" not in values
+    alone = render_values(SPEC, RenderPlan(old, None, 0), "replicas", remembered)
+    assert alone["canary"] == {"enabled": False}
+
+
+def test_no_rollout_section_means_rolling_updates() -> None:
+    assert policy({"image": {"tag": "1"}}).strategy is Strategy.ROLLING
+    assert policy(SPEC).strategy is Strategy.CANARY
+
+
+def test_merge_patch_sends_only_changes_and_nulls_removed_keys() -> None:
+    old = {"phase": "Ready", "trackValues": {"a": {"x": 1}, "b": {"x": 2}}, "weight": 0}
+    new = {"phase": "Ready", "trackValues": {"b": {"x": 2}, "c": {"x": 3}}, "weight": 0}
+    assert merge_patch(old, new) == {"trackValues": {"a": None, "c": {"x": 3}}}
+    assert merge_patch(new, new) == {}
+
+
+def test_status_view_shows_step_weight_and_each_check() -> None:
+    obj = {
+        "metadata": {"name": "orders", "namespace": "shop"},
+        "spec": {"rollout": {"canary": {"steps": [10, 25, 50]}}},
+        "status": {
+            "phase": "Progressing",
+            "weight": 25,
+            "effectiveWeight": 33,
+            "conditions": [
+                {"type": "Ready", "status": "False"},
+                {"type": "Stalled", "status": "False"},
+            ],
+            "rollout": {
+                "stable": {"image": "r/orders:1.4.1", "id": "aaa"},
+                "canary": {"image": "r/orders:1.4.2", "id": "bbb"},
+                "step": 1,
+                "failedChecks": 1,
+                "lastAnalysis": {
+                    "checks": [
+                        {
+                            "name": "successRate",
+                            "value": 98.5,
+                            "threshold": ">= 99",
+                            "outcome": "fail",
+                        },
+                        {
+                            "name": "latencyP99",
+                            "value": None,
+                            "threshold": "<= 500",
+                            "outcome": "inconclusive",
+                        },
+                    ]
+                },
+            },
+        },
+    }
+    text = render_status(obj)
+    assert "shop/orders  phase: Progressing" in text
+    assert "step 2/3" in text
+    assert bar(25) in text and "effective 33%" in text
+    assert "FAIL successRate" in text and "98.500" in text
+    assert "no data" in text
+    assert bar(0).startswith("[.") and bar(100).endswith("] 100%")
