@@ -65,7 +65,8 @@ def test_cli_steers_a_rollout(operator: OperatorProcess, kubectl: Kubectl, names
     )
     status = cli(kubectl, "status", NAME, "-n", namespace)
     assert "phase: Progressing" in status
-    assert "step 1/2" in status and "10%" in status
+    assert "step 1/2" in status
+    assert "10%" in status
     assert "registry.example/catalog:1.1.0" in status
     assert "no data" in status  # the check's value, shown against its threshold
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
-
 from flaskops.apply import PRUNABLE
+
 from tests.support.kube import Helm, Kubectl
 from tests.support.operator import OPERATOR_CHART, install_operator_chart, uninstall_operator_chart
 

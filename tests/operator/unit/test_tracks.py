@@ -131,7 +131,10 @@ def test_status_view_shows_step_weight_and_each_check() -> None:
     text = render_status(obj)
     assert "shop/orders  phase: Progressing" in text
     assert "step 2/3" in text
-    assert bar(25) in text and "effective 33%" in text
-    assert "FAIL successRate" in text and "98.500" in text
+    assert bar(25) in text
+    assert "effective 33%" in text
+    assert "FAIL successRate" in text
+    assert "98.500" in text
     assert "no data" in text
-    assert bar(0).startswith("[.") and bar(100).endswith("] 100%")
+    assert bar(0).startswith("[.")
+    assert bar(100).endswith("] 100%")
