@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.support.services import RunningService
+from tests.support.services import RunningService, start_service
 
 SERIES = re.compile(r"^(?P<name>[a-z_]+)\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
 
@@ -37,9 +37,20 @@ def worker_pids_with_counters(svc: RunningService) -> set[str]:
     return {p.stem.split("_")[-1] for p in svc.multiproc_dir.glob("counter_*.db")}
 
 
-def test_orders_calls_catalog_and_counts_are_exact(
-    catalog: RunningService, orders: RunningService
-) -> None:
+def test_orders_calls_catalog_and_counts_are_exact() -> None:
+    # Single-threaded (sync) workers: a busy worker cannot accept, so concurrent clients
+    # are bound to reach both workers (a threaded worker could take every connection).
+    sync = {"GUNICORN_THREADS": "1"}
+    with (
+        start_service("catalog", {**sync, "SERVICE_VERSION": "1.4.0"}) as catalog,
+        start_service(
+            "orders", {**sync, "SERVICE_VERSION": "2.1.0", "CATALOG_URL": catalog.url}
+        ) as orders,
+    ):
+        check_exact_counts(catalog, orders)
+
+
+def check_exact_counts(catalog: RunningService, orders: RunningService) -> None:
     n = 120
     statuses = hammer(f"{orders.url}/orders/7", n)
     assert statuses == [200] * n

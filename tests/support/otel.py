@@ -47,11 +47,12 @@ class Span:
 
 
 class OtelCollector:
-    def __init__(self, binary: str, workdir: Path) -> None:
+    def __init__(self, binary: str, workdir: Path, output: Path | None = None) -> None:
+        """`output` defaults to a file in workdir; a benchmark passes /dev/null."""
         self.workdir = workdir
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.output = workdir / "traces.jsonl"
+        self.output = output or workdir / "traces.jsonl"
         config = {
             "receivers": {"otlp": {"protocols": {"http": {"endpoint": f"127.0.0.1:{self.port}"}}}},
             "exporters": {"file": {"path": str(self.output), "flush_interval": "100ms"}},

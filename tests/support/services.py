@@ -31,6 +31,7 @@ from tests.support.prometheus import free_port
 REPO = Path(__file__).resolve().parents[2]
 SERVICES_DIR = REPO / "examples" / "services"
 
+_TMPFS = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Variables a developer's shell might carry that would change what a service does.
 _ISOLATED_PREFIXES = ("OTEL_", "FAULT_", "FLASKOPS_", "GUNICORN_", "PROMETHEUS_MULTIPROC_DIR")
 
@@ -41,7 +42,8 @@ def service_env(name: str, port: int, workers: int, env: dict[str, str]) -> dict
         {
             "BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": str(workers),
-            "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix=f"prom-{name}-"),
+            # tmpfs, as in a pod (emptyDir medium: Memory): see flaskops.flask.gunicorn.
+            "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix=f"prom-{name}-", dir=_TMPFS),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -135,13 +137,15 @@ def start_service(
     *,
     wait_for: str | None = "/readyz",
     log_dir: Path | None = None,
+    cpus: str | None = None,
 ) -> RunningService:
     """Start examples/services/<name> under gunicorn on a free loopback port.
 
     `env` is added to a clean environment (BIND, WEB_CONCURRENCY and a fresh
     PROMETHEUS_MULTIPROC_DIR are set for you; OTEL_TRACES_EXPORTER=none unless you pass an
     OTLP endpoint). `wait_for=None` returns without waiting (e.g. a service that must
-    start unready); otherwise returns when that path answers 200.
+    start unready); otherwise returns when that path answers 200. `cpus` pins the master
+    and its workers with taskset (benchmarks).
     """
     conf = SERVICES_DIR / name / "gunicorn.conf.py"
     if not conf.is_file():
@@ -152,7 +156,14 @@ def start_service(
     log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(conf)],
+            [
+                *(["taskset", "-c", cpus] if cpus else []),
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(conf),
+            ],
             env=full_env,
             cwd=REPO,
             stdout=log,

@@ -1,0 +1,113 @@
+"""One SERVER span per Flask request, with only the work a request needs.
+
+Why not opentelemetry-instrumentation-flask by default: profiling it on the reference
+services (docs/benchmarks.md) showed ~150 us of CPU per request *whether or not the
+request is sampled*: it collects the full attribute set twice, rebuilds the full URL three
+times for its exclusion list, parses attributes for duration metrics and attaches an
+SQL-commenter context. At the chart's default 10% sampling nine requests in ten pay all of
+that for a span nobody keeps. This middleware asks the sampler first (through the SDK's
+normal `start_span`) and builds attributes only for spans that record; W3C context is
+still extracted and made current on every request, so logs carry trace ids and outgoing
+calls propagate the (unsampled) trace. `FLASKOPS_TRACING_MIDDLEWARE=opentelemetry`
+switches back to FlaskInstrumentor.
+
+Attributes follow the stable HTTP semantic conventions, limited to the required ones plus
+the route: http.request.method, url.path, url.scheme, http.route,
+http.response.status_code (and error.type on 5xx).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, request
+from flask.signals import got_request_exception
+from opentelemetry import context, trace
+from opentelemetry.instrumentation.wsgi import wsgi_getter
+from opentelemetry.propagate import extract
+from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
+from opentelemetry.semconv.attributes.http_attributes import (
+    HTTP_REQUEST_METHOD,
+    HTTP_RESPONSE_STATUS_CODE,
+    HTTP_ROUTE,
+)
+from opentelemetry.semconv.attributes.url_attributes import URL_PATH, URL_SCHEME
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+_KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class ServerSpans:
+    """WSGI middleware around `app.wsgi_app`; install with `ServerSpans(app, tracer, ...)`."""
+
+    def __init__(self, app: Flask, tracer: trace.Tracer, excluded_paths: Iterable[str]) -> None:
+        self.tracer = tracer
+        self.excluded = frozenset(excluded_paths)
+        self.wrapped: WSGIApp = app.wsgi_app
+        app.wsgi_app = self  # type: ignore[method-assign]
+        got_request_exception.connect(self._on_exception, app, weak=False)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        if path in self.excluded:
+            return self.wrapped(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in _KNOWN_METHODS:
+            method = "_OTHER"
+        parent = extract(environ, getter=wsgi_getter)
+        span = self.tracer.start_span(
+            method,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={
+                HTTP_REQUEST_METHOD: method,
+                URL_PATH: path,
+                URL_SCHEME: environ.get("wsgi.url_scheme", "http"),
+            },
+        )
+        token = context.attach(trace.set_span_in_context(span, parent))
+        try:
+            if span.is_recording():
+                return self.wrapped(environ, _Responder(span, method, start_response))
+            return self.wrapped(environ, start_response)
+        finally:
+            # Flask has built the whole response by now; a streamed body is not timed.
+            context.detach(token)
+            span.end()
+
+    @staticmethod
+    def _on_exception(sender: Flask, exception: BaseException, **_: object) -> None:
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.record_exception(exception)
+
+
+class _Responder:
+    """start_response for a recording span: adds route, status and error to it. It runs
+    inside Flask's request context, where the matched rule is known."""
+
+    __slots__ = ("method", "span", "start_response")
+
+    def __init__(self, span: trace.Span, method: str, start_response: StartResponse) -> None:
+        self.span = span
+        self.method = method
+        self.start_response = start_response
+
+    def __call__(self, status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        code = int(status[:3])
+        attributes: dict[str, str | int] = {HTTP_RESPONSE_STATUS_CODE: code}
+        rule = request.url_rule
+        if rule is not None:
+            self.span.update_name(f"{self.method} {rule.rule}")
+            attributes[HTTP_ROUTE] = rule.rule
+        if code >= 500:
+            attributes[ERROR_TYPE] = str(code)
+            self.span.set_status(Status(StatusCode.ERROR))
+        self.span.set_attributes(attributes)
+        return self.start_response(status, headers, *args)
