@@ -33,8 +33,8 @@ cluster-down: ## delete the local control plane
 	@bash hack/cluster.sh down
 
 .PHONY: demo
-demo: tools venv ## run the demo on the local control plane
-	@bash hack/demo.sh
+demo: tools venv chart-deps ## canary demo on the local control plane (no container engine)
+	@$(UV) run --frozen python hack/demo.py
 
 # Charts with file:// dependencies; the packaged charts/*/charts/*.tgz are built, never committed.
 CHARTS_WITH_DEPS := charts/flask-service charts/flask-lib-test
