@@ -72,3 +72,11 @@ CRD_FILE := charts/flaskops-operator/files/flaskservices.flaskops.io.yaml
 .PHONY: generate
 generate: venv ## regenerate the FlaskService CRD from the chart's values.schema.json
 	$(UV) run --frozen python -m flaskops.crd charts/flask-service/values.schema.json > $(CRD_FILE)
+
+.PHONY: bench-instrumentation
+bench-instrumentation: tools venv ## bare vs instrumented services under wrk; writes docs/benchmarks.md
+	$(UV) run --frozen python hack/bench_instrumentation.py $(BENCH_ARGS)
+
+.PHONY: service-requirements
+service-requirements: venv ## re-pin examples/services/requirements.txt to the versions in uv.lock
+	@bash hack/service_requirements.sh
