@@ -8,6 +8,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from tests.support.prometheus import Prometheus
@@ -101,7 +102,7 @@ def test_success_rate_and_p99_for_good_and_bad_versions(
         canary_errors = results["canary"].count(500) / len(results["canary"])
         assert abs(canary_errors - 0.5) < 0.05, canary_errors  # what the clients saw
 
-        assert value(prometheus, success_rate(ns, "orders", "stable")) == 100.0
+        assert value(prometheus, success_rate(ns, "orders", "stable")) == pytest.approx(100.0)
         canary_rate = value(prometheus, success_rate(ns, "orders", "canary"))
         assert abs(canary_rate - 50.0) < 3, canary_rate
 
@@ -110,4 +111,4 @@ def test_success_rate_and_p99_for_good_and_bad_versions(
         assert abs(value(prometheus, p99_ms(ns, "orders", "canary")) - 497.5) < 0.5
         assert value(prometheus, p99_ms(ns, "orders", "stable")) < 250
         # catalog served both tracks' calls and never failed.
-        assert value(prometheus, success_rate(ns, "catalog", "stable")) == 100.0
+        assert value(prometheus, success_rate(ns, "catalog", "stable")) == pytest.approx(100.0)
