@@ -74,8 +74,6 @@ build_helm() { install "$1" "$HELM_VERSION" "-X helm.sh/helm/v4/internal/version
   helm.sh/helm/v4/cmd/helm; }
 build_kind() { install "$1" "$KIND_VERSION" "" sigs.k8s.io/kind; }
 build_helm-docs() { install "$1" "$HELM_DOCS_VERSION" "" github.com/norwoodj/helm-docs/cmd/helm-docs; }
-build_kubeconform() { install "$1" "$KUBECONFORM_VERSION" "" \
-  github.com/yannh/kubeconform/cmd/kubeconform; }
 
 build_otelcol() { # <out>: a minimal OpenTelemetry Collector (OTLP receiver -> file exporter)
   # for the tests' trace receiver. The builder only generates main.go/components.go: its
@@ -130,7 +128,6 @@ build() {
   ensure kwok "$KWOK_VERSION"
   ensure helm "$HELM_VERSION"
   ensure kind "$KIND_VERSION"
-  ensure kubeconform "$KUBECONFORM_VERSION"
   ensure otelcol "$OTELCOL_VERSION"
   ensure helm-docs "$HELM_DOCS_VERSION"
   log "tools ready in $bin"
