@@ -47,10 +47,11 @@ chart-deps: ## build the charts' file://../flask-lib dependency (helm dependency
 chart-docs: ## regenerate schema descriptions, constraints table and chart README (helm-docs)
 	$(UV) run --frozen python hack/chart_docs.py charts/flask-service
 	helm-docs --chart-search-root charts --chart-to-generate charts/flask-service --sort-values-order file
+	helm-docs --chart-search-root charts --chart-to-generate charts/flaskops-operator --sort-values-order file
 
 .PHONY: lint-charts
 lint-charts: chart-deps ## helm lint --strict for every chart (the library through its test chart)
-	helm lint --strict charts/flask-lib charts/flask-service
+	helm lint --strict charts/flask-lib charts/flask-service charts/flaskops-operator
 	helm lint --strict charts/flask-lib-test -f charts/flask-service/values.yaml -f charts/flask-lib-test/values.yaml
 
 .PHONY: lint

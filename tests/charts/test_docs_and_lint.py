@@ -25,14 +25,15 @@ def test_schema_descriptions_and_constraints_table_are_current() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_readme_is_current() -> None:
+@pytest.mark.parametrize("chart", ["flask-service", "flaskops-operator"])
+def test_readme_is_current(chart: str) -> None:
     proc = run(
         require("helm-docs"), "--dry-run", "--log-level", "error", "--chart-search-root", "charts",
-        "--chart-to-generate", "charts/flask-service", "--sort-values-order", "file",
+        "--chart-to-generate", f"charts/{chart}", "--sort-values-order", "file",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    readme = (SERVICE_CHART / "README.md").read_text()
-    assert proc.stdout == readme, "charts/flask-service/README.md is stale: run `make chart-docs`"
+    readme = (REPO / "charts" / chart / "README.md").read_text()
+    assert proc.stdout == readme, f"charts/{chart}/README.md is stale: run `make chart-docs`"
 
 
 def test_readme_documents_every_value() -> None:
@@ -79,6 +80,7 @@ def test_schema_stays_in_the_subset_kubernetes_structural_schemas_accept() -> No
     [
         ["charts/flask-lib"],
         ["charts/flask-service"],
+        ["charts/flaskops-operator"],
         [
             "charts/flask-lib-test",
             "-f",
@@ -87,7 +89,7 @@ def test_schema_stays_in_the_subset_kubernetes_structural_schemas_accept() -> No
             "charts/flask-lib-test/values.yaml",
         ],
     ],
-    ids=["flask-lib", "flask-service", "flask-lib-test"],
+    ids=["flask-lib", "flask-service", "flaskops-operator", "flask-lib-test"],
 )
 def test_helm_lint_strict(argv: list[str]) -> None:
     proc = run(require("helm"), "lint", "--strict", *argv)
