@@ -2,8 +2,13 @@
 
     uv run --frozen python hack/bench_instrumentation.py [--rounds 3] [--duration 10]
 
-Two endpoints, each measured bare (FLASKOPS_METRICS/TRACING/JSON_LOGS=0) and instrumented,
-alternating over several rounds with wrk over loopback:
+Two endpoints, each measured in three variants, alternating over several rounds with wrk over
+loopback:
+  bare          FLASKOPS_METRICS/TRACING/JSON_LOGS=0 (the same app, same gunicorn settings)
+  instrumented  instrument(app) as shipped
+  usual         the common wiring, for comparison: FlaskInstrumentor, the upstream OTLP
+                encoder and the SDK's default 512-span batches (plus the same metrics/logs)
+Endpoints:
   trivial    catalog GET /              100% sampling (parentbased_always_on)
   realistic  orders GET /orders/<id>    -> catalog GET /items/<id>, the chart's default
                                         sampling (parentbased_traceidratio 0.1)
@@ -33,12 +38,20 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.support.otel import OtelCollector  # noqa: E402
-from tests.support.services import start_service  # noqa: E402
+from tests.support.services import RunningService, start_service  # noqa: E402
 from tests.support.tools import find  # noqa: E402
 
 BEGIN = "<!-- bench-instrumentation:begin -->"
 END = "<!-- bench-instrumentation:end -->"
-BARE = {"FLASKOPS_METRICS": "0", "FLASKOPS_TRACING": "0", "FLASKOPS_JSON_LOGS": "0"}
+VARIANTS = {
+    "bare": {"FLASKOPS_METRICS": "0", "FLASKOPS_TRACING": "0", "FLASKOPS_JSON_LOGS": "0"},
+    "instrumented": {},
+    "usual": {
+        "FLASKOPS_TRACING_MIDDLEWARE": "opentelemetry",
+        "FLASKOPS_OTLP_ENCODER": "upstream",
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512",
+    },
+}
 SERVER_CPUS = "0"
 CLIENT_CPUS = "1"
 
@@ -49,6 +62,18 @@ class Sample:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float = 0.0  # server CPU (all services, user+system) per request
+
+
+def cpu_seconds(service: RunningService) -> float:
+    """CPU time of a gunicorn master and its workers, from /proc."""
+    pid = service.proc.pid
+    pids = [str(pid), *Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    ticks = 0
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _ms(value: str) -> float:
@@ -58,7 +83,10 @@ def _ms(value: str) -> float:
     return float(m[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m[2]]
 
 
-def run_wrk(wrk: str, url: str, duration: int, connections: int) -> Sample:
+def run_wrk(
+    wrk: str, url: str, duration: int, connections: int, servers: list[RunningService] | None = None
+) -> Sample:
+    before = sum(cpu_seconds(s) for s in servers or [])
     out = subprocess.run(
         [
             "taskset",
@@ -75,6 +103,8 @@ def run_wrk(wrk: str, url: str, duration: int, connections: int) -> Sample:
         text=True,
         check=True,
     ).stdout
+    cpu = sum(cpu_seconds(s) for s in servers or []) - before
+    requests_done = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -83,25 +113,25 @@ def run_wrk(wrk: str, url: str, duration: int, connections: int) -> Sample:
         p50_ms=_ms(lat["50"]),
         p99_ms=_ms(lat["99"]),
         errors=errors + (int(non2xx[1]) if non2xx else 0),
+        cpu_us=1e6 * cpu / max(requests_done, 1),
     )
 
 
 @contextmanager
 def services(
-    endpoint: str, instrumented: bool, collector: OtelCollector, workers: int
-) -> Iterator[str]:
+    endpoint: str, variant: str, collector: OtelCollector, workers: int
+) -> Iterator[tuple[str, list[RunningService]]]:
     common = {
         "GUNICORN_ACCESS_LOG": "0",
         "LOG_LEVEL": "INFO",
         "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
     }
-    if not instrumented:
-        common.update(BARE)
+    common.update(VARIANTS[variant])
     with ExitStack() as stack:
         if endpoint == "trivial":
             env = {**common, "OTEL_TRACES_SAMPLER": "parentbased_always_on"}
             catalog = stack.enter_context(start_service("catalog", env, workers, cpus=SERVER_CPUS))
-            yield f"{catalog.url}/"
+            yield f"{catalog.url}/", [catalog]
         else:
             env = {
                 **common,
@@ -114,24 +144,26 @@ def services(
                     "orders", {**env, "CATALOG_URL": catalog.url}, workers, cpus=SERVER_CPUS
                 )
             )
-            yield f"{orders.url}/orders/7"
+            yield f"{orders.url}/orders/7", [orders, catalog]
 
 
 def measure(
     args: argparse.Namespace, wrk: str, collector: OtelCollector
 ) -> dict[tuple[str, str], list[Sample]]:
     results: dict[tuple[str, str], list[Sample]] = {}
+    names = list(VARIANTS)
     for endpoint in ("trivial", "realistic"):
         for round_no in range(args.rounds):
-            for variant in ("bare", "instrumented"):
-                with services(endpoint, variant == "instrumented", collector, args.workers) as url:
-                    run_wrk(wrk, url, 2, args.connections)  # warm-up: imports, pools, JIT-free
-                    sample = run_wrk(wrk, url, args.duration, args.connections)
+            # Rotate the order each round, so no variant always runs first (or last).
+            for variant in names[round_no % 3 :] + names[: round_no % 3]:
+                with services(endpoint, variant, collector, args.workers) as (url, servers):
+                    run_wrk(wrk, url, 2, args.connections)  # warm-up: imports, pools, caches
+                    sample = run_wrk(wrk, url, args.duration, args.connections, servers)
                 results.setdefault((endpoint, variant), []).append(sample)
                 print(
                     f"{endpoint:9} {variant:12} round {round_no + 1}: {sample.rps:8.0f} req/s"
                     f"  p50 {sample.p50_ms:6.2f} ms  p99 {sample.p99_ms:6.2f} ms"
-                    f"  errors {sample.errors}",
+                    f"  cpu {sample.cpu_us:6.0f} us/req  errors {sample.errors}",
                     flush=True,
                 )
     return results
@@ -150,66 +182,55 @@ def render(results: dict[tuple[str, str], list[Sample]], args: argparse.Namespac
     med = statistics.median
     lines = [
         BEGIN,
-        "## Instrumentation overhead (`make bench-instrumentation`)",
-        "",
         f"Measured {dt.date.today().isoformat()} on {machine()}. "
-        f"gunicorn: {args.workers} worker(s) per service, gthread with the services' default "
-        f"threads, access log off in both variants; wrk: 1 thread, {args.connections} "
-        f"connections, {args.duration} s per run after a 2 s warm-up, {args.rounds} rounds "
-        "alternating bare and instrumented; services pinned to CPU 0, wrk and the collector "
-        "to CPU 1. Medians over the rounds.",
+        f"gunicorn: {args.workers} worker(s) per service, gthread, 4 threads, access log off "
+        f"in every variant; wrk: 1 thread, {args.connections} connections, {args.duration} s "
+        f"per run after a 2 s warm-up; {args.rounds} rounds, variants in rotating order; "
+        "services pinned to CPU 0, wrk and the collector to CPU 1. Medians over the rounds; "
+        "CPU is the services' user+system time per request, read from /proc.",
         "",
-        "| endpoint | sampling | variant | req/s | p50 ms | p99 ms | req/s ratio | p99 delta |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| endpoint | sampling | variant | req/s | p50 ms | p99 ms | CPU us/req "
+        "| req/s vs bare | p99 vs bare |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    sampling = {
-        "trivial": "100% (parentbased_always_on)",
-        "realistic": "10% (parentbased_traceidratio 0.1)",
-    }
+    sampling = {"trivial": "100%", "realistic": "10% (parentbased_traceidratio 0.1)"}
+    names = {"trivial": "catalog `GET /`", "realistic": "orders `GET /orders/<id>` -> catalog"}
     for endpoint in ("trivial", "realistic"):
         bare = results[(endpoint, "bare")]
-        inst = results[(endpoint, "instrumented")]
-        b_rps, i_rps = med(s.rps for s in bare), med(s.rps for s in inst)
-        b_p99, i_p99 = med(s.p99_ms for s in bare), med(s.p99_ms for s in inst)
-        name = (
-            "catalog `GET /`" if endpoint == "trivial" else "orders `GET /orders/<id>` -> catalog"
-        )
-        for variant, samples in (("bare", bare), ("instrumented", inst)):
+        b_rps, b_p99 = med(s.rps for s in bare), med(s.p99_ms for s in bare)
+        for variant in VARIANTS:
+            samples = results[(endpoint, variant)]
             rps, p99 = med(s.rps for s in samples), med(s.p99_ms for s in samples)
-            ratio = (
-                f"{i_rps / b_rps:.2f} ({(i_rps / b_rps - 1) * 100:+.1f}%)"
-                if variant != "bare"
-                else ""
-            )
-            delta = f"{i_p99 - b_p99:+.2f} ms" if variant != "bare" else ""
+            vs = "" if variant == "bare" else f"{(rps / b_rps - 1) * 100:+.1f}%"
+            dp = "" if variant == "bare" else f"{p99 - b_p99:+.2f} ms"
             lines.append(
-                f"| {name} | {sampling[endpoint]} | {variant} | {rps:,.0f} | "
-                f"{med(s.p50_ms for s in samples):.2f} | {p99:.2f} | {ratio} | {delta} |"
+                f"| {names[endpoint]} | {sampling[endpoint]} | {variant} | {rps:,.0f} | "
+                f"{med(s.p50_ms for s in samples):.2f} | {p99:.2f} | "
+                f"{med(s.cpu_us for s in samples):.0f} | {vs} | {dp} |"
             )
-        del b_p99
-    lines += ["", "Every round (req/s, p50 ms, p99 ms):", ""]
+    lines += ["", "Every round (req/s / p99 ms / CPU us per request):", ""]
     for (endpoint, variant), samples in results.items():
-        runs = "; ".join(f"{s.rps:,.0f}, {s.p50_ms:.2f}, {s.p99_ms:.2f}" for s in samples)
+        runs = "; ".join(f"{s.rps:,.0f} / {s.p99_ms:.1f} / {s.cpu_us:.0f}" for s in samples)
         lines.append(f"- {endpoint} {variant}: {runs}")
     lines.append(END)
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str, notes: Path) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
+def write_section(path: Path, results_block: str) -> None:
+    """Replace the results between the markers; a file without them gets the whole section."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
     if BEGIN in text and END in text:
         before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
+        text = before + results_block.rstrip("\n") + rest.split(END, 1)[1]
     else:
-        text = text.rstrip("\n") + "\n\n" + section
-    del notes
+        heading = "## Instrumentation overhead (`make bench-instrumentation`)"
+        text = text.rstrip("\n") + f"\n\n{heading}\n\n{results_block}"
     path.write_text(text)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1)
@@ -235,7 +256,7 @@ def main() -> None:
     section = render(results, args)
     print(section)
     if not args.no_write:
-        write_section(args.output, section, args.output)
+        write_section(args.output, section)
 
 
 if __name__ == "__main__":
