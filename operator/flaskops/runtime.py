@@ -98,3 +98,11 @@ class Runtime:
         status = result.status
         metrics.CANARY_WEIGHT.labels(ns, name).set(status.get("weight", 0))
         metrics.EFFECTIVE_WEIGHT.labels(ns, name).set(status.get("effectiveWeight", 0))
+        analysis = status.get("analysis") or {}
+        before = (body.get("status") or {}).get("analysis") or {}
+        if analysis and analysis.get("at") != before.get("at"):  # a new analysis, counted once
+            for check in analysis.get("checks") or []:
+                value = check.get("value")
+                if isinstance(value, int | float):
+                    metrics.ANALYSIS_VALUE.labels(ns, name, check["name"]).set(value)
+                metrics.ANALYSIS_RESULTS.labels(ns, name, check["name"], check["outcome"]).inc()

@@ -14,6 +14,7 @@ from tests.support.operator import (
     serviceaccount_kubeconfig,
     uninstall_operator_chart,
 )
+from tests.support.otel import OtelCollector
 from tests.support.tools import REPO
 
 CRD_FILE = REPO / "charts/flaskops-operator/files/flaskservices.flaskops.io.yaml"
@@ -33,14 +34,20 @@ def operator(
     helm: Helm,
     namespace: str,
     flaskservice_crd: str,
+    otel_collector: OtelCollector,
     tmp_path: Path,
 ) -> Iterator[OperatorProcess]:
-    """The operator running for one test namespace, as the chart's ServiceAccount."""
+    """The operator running for one test namespace, as the chart's ServiceAccount, sending
+    its reconcile traces to a real OTLP collector."""
     release = install_operator_chart(helm, kubectl, namespace)
     kubeconfig = serviceaccount_kubeconfig(
         kubectl, namespace, release, tmp_path / "operator.kubeconfig"
     )
-    op = OperatorProcess(namespace, kubeconfig, tmp_path).start()
+    tracing = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otel_collector.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
+    op = OperatorProcess(namespace, kubeconfig, tmp_path, extra_env=tracing).start()
     yield op
     # While the operator still runs: kopf's finalizer (its per-object loop) is removed only
     # by a running operator, and a namespace with a stuck object never goes away.

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -68,6 +68,7 @@ class OperatorProcess:
     kubeconfig: Path
     workdir: Path
     resync: float = 2.0
+    extra_env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     metrics_port: int = 0
 
@@ -85,6 +86,7 @@ class OperatorProcess:
             "FLASKOPS_RESYNC_SECONDS": str(self.resync),
             "HELM_CACHE_HOME": str(self.workdir / "helm-cache"),
             "HELM_CONFIG_HOME": str(self.workdir / "helm-config"),
+            **self.extra_env,
         }
         argv = [
             sys.executable, "-m", "flaskops.operator_main",

@@ -20,6 +20,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,3 +249,22 @@ class Traffic:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def serving(
+    kubectl: Kubectl,
+    prometheus: Prometheus,
+    namespace: str,
+    name: str,
+    log_dir: Path,
+    mode: str = "replicas",
+) -> Iterator[Traffic]:
+    """Stand-ins for a FlaskService's pods plus traffic split like the cluster says."""
+    standins = StandIns(kubectl, prometheus, namespace, name, log_dir=log_dir).start()
+    load = Traffic(standins, mode=mode).start()
+    try:
+        yield load
+    finally:
+        load.stop()
+        standins.stop()

@@ -17,7 +17,7 @@ from tests.operator.cluster.test_lifecycle import NAME, fsvc, ready
 from tests.support.kube import Kubectl
 from tests.support.operator import OperatorProcess
 from tests.support.prometheus import Prometheus
-from tests.support.standins import StandIns, Traffic
+from tests.support.standins import serving
 
 STEPS = [20, 50]
 
@@ -92,9 +92,7 @@ def test_canary_steps_advance_and_objects_match_the_weight(
 ) -> None:
     kubectl.apply(fsvc(canary_spec(prometheus, traffic, "1.0.0")), "-n", namespace)
     kubectl.wait_for(f"flaskservice/{NAME}", ready, "-n", namespace, timeout=60)
-    standins = StandIns(kubectl, prometheus, namespace, NAME, log_dir=tmp_path).start()
-    load = Traffic(standins, mode=traffic).start()
-    try:
+    with serving(kubectl, prometheus, namespace, NAME, tmp_path, mode=traffic):
         kubectl.apply(fsvc(canary_spec(prometheus, traffic, "1.1.0")), "-n", namespace)
         seen: list[int] = []
         for weight in STEPS:
@@ -136,9 +134,15 @@ def test_canary_steps_advance_and_objects_match_the_weight(
         reasons = [e["reason"] for e in _events(kubectl, namespace)]
         assert reasons.count("Promoted") == 1
         assert "CanaryStarted" in reasons
-    finally:
-        load.stop()
-        standins.stop()
+        exported = operator.metrics()
+        assert (
+            f'flaskops_rollouts_total{{name="{NAME}",namespace="{namespace}",outcome="promoted"}} 1.0'
+            in exported
+        )
+        assert (
+            f'flaskops_analysis_results_total{{check="successRate",name="{NAME}",namespace="{namespace}",outcome="pass"}}'
+            in exported
+        )
 
 
 def _events(kubectl: Kubectl, namespace: str) -> list[dict[str, Any]]:

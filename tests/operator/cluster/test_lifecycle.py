@@ -10,6 +10,7 @@ import yaml
 
 from tests.support.kube import Helm, Kubectl
 from tests.support.operator import SERVICE_CHART, OperatorProcess
+from tests.support.otel import OtelCollector, Span
 
 NAME = "catalog"
 
@@ -105,6 +106,26 @@ def test_flaskservice_becomes_ready_with_every_child_owned(
         namespace,
         timeout=60,
     )
+
+
+def test_reconciles_are_traced_to_a_real_collector(
+    operator: OperatorProcess, kubectl: Kubectl, namespace: str, otel_collector: OtelCollector
+) -> None:
+    kubectl.apply(
+        fsvc({"image": {"repository": "registry.example/catalog", "tag": "1.0.0"}}), "-n", namespace
+    )
+    kubectl.wait_for(f"flaskservice/{NAME}", ready, "-n", namespace, timeout=60)
+
+    def ours(spans: list[Span]) -> list[Span]:
+        return [
+            s for s in spans
+            if s.name == "flaskops.reconcile" and s.attributes.get("k8s.namespace.name") == namespace
+        ]  # fmt: skip
+
+    spans = ours(otel_collector.wait_for_spans(lambda all_spans: bool(ours(all_spans))))
+    assert spans[0].service == "flaskops-operator"
+    assert spans[0].attributes["flaskops.name"] == NAME
+    assert "Ready" in {s.attributes.get("flaskops.phase") for s in spans}
 
 
 def test_a_resync_with_nothing_changed_does_not_render_again(

@@ -17,7 +17,7 @@ from tests.operator.cluster.test_lifecycle import NAME, fsvc, ready
 from tests.support.kube import Kubectl
 from tests.support.operator import OperatorProcess
 from tests.support.prometheus import Prometheus
-from tests.support.standins import StandIns, Traffic
+from tests.support.standins import serving
 
 
 def phase(name: str) -> Any:
@@ -47,9 +47,7 @@ def test_good_release_is_promoted_and_bad_release_rolled_back(
     spec["rollout"]["analysis"]["successRate"]["abortBelow"] = 80
     kubectl.apply(fsvc(spec), "-n", namespace)
     kubectl.wait_for(f"flaskservice/{NAME}", phase("Ready"), "-n", namespace, timeout=60)
-    standins = StandIns(kubectl, prometheus, namespace, NAME, log_dir=tmp_path).start()
-    load = Traffic(standins).start()
-    try:
+    with serving(kubectl, prometheus, namespace, NAME, tmp_path) as load:
         # A healthy release goes through every step and is promoted.
         spec["image"]["tag"] = "1.1.0"
         kubectl.apply(fsvc(spec), "-n", namespace)
@@ -116,9 +114,6 @@ def test_good_release_is_promoted_and_bad_release_rolled_back(
         ]
         assert warnings, "no Warning event for the rollback"
         assert elapsed < 30, f"rollback took {elapsed:.1f}s"
-    finally:
-        load.stop()
-        standins.stop()
 
 
 def test_configmap_content_change_starts_a_canary(
@@ -169,9 +164,7 @@ def test_operator_killed_mid_rollout_finishes_it_after_restart(
     spec = canary_spec(prometheus, "replicas", "1.0.0")
     kubectl.apply(fsvc(spec), "-n", namespace)
     kubectl.wait_for(f"flaskservice/{NAME}", phase("Ready"), "-n", namespace, timeout=60)
-    standins = StandIns(kubectl, prometheus, namespace, NAME, log_dir=tmp_path).start()
-    load = Traffic(standins).start()
-    try:
+    with serving(kubectl, prometheus, namespace, NAME, tmp_path):
         spec["image"]["tag"] = "1.1.0"
         kubectl.apply(fsvc(spec), "-n", namespace)
         # Kill it once the first step has been taken and is being analysed.
@@ -200,9 +193,6 @@ def test_operator_killed_mid_rollout_finishes_it_after_restart(
         )["items"]
         assert [d["metadata"]["name"] for d in deploys] == [NAME]
         assert deploys[0]["metadata"]["ownerReferences"][0]["uid"] == done["metadata"]["uid"]
-    finally:
-        load.stop()
-        standins.stop()
 
 
 def test_spec_that_cannot_render_stalls_without_touching_children(
