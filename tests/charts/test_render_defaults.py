@@ -80,12 +80,15 @@ def test_graceful_shutdown(manifest: Manifest) -> None:
     assert "--graceful-timeout=20" in container(d)["args"]
 
 
-def test_prometheus_multiprocess_dir_is_an_emptydir(manifest: Manifest) -> None:
+def test_prometheus_multiprocess_dir_is_a_memory_emptydir(manifest: Manifest) -> None:
     d = manifest.get("Deployment")
     assert env_map(d)["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/prometheus-multiproc"
     mounts = {m["mountPath"]: m["name"] for m in container(d)["volumeMounts"]}
     volumes = {v["name"]: v for v in d["spec"]["template"]["spec"]["volumes"]}
-    assert volumes[mounts["/tmp/prometheus-multiproc"]]["emptyDir"] == {}
+    assert volumes[mounts["/tmp/prometheus-multiproc"]]["emptyDir"] == {
+        "medium": "Memory",
+        "sizeLimit": "64Mi",
+    }
 
 
 def test_opentelemetry_environment(manifest: Manifest) -> None:
