@@ -69,6 +69,7 @@ class OperatorProcess:
     workdir: Path
     resync: float = 2.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    extra_args: tuple[str, ...] = ()
     proc: subprocess.Popen[bytes] | None = None
     metrics_port: int = 0
 
@@ -93,6 +94,7 @@ class OperatorProcess:
             "--namespace", self.namespace,
             "--metrics-port", str(self.metrics_port), "--metrics-address", "127.0.0.1",
             "--health-port", "0",
+            *self.extra_args,
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
@@ -131,13 +133,13 @@ class OperatorProcess:
                 self.kill()
 
 
-def install_operator_chart(helm: Helm, kubectl: Kubectl, namespace: str) -> str:
+def install_operator_chart(helm: Helm, kubectl: Kubectl, namespace: str, *extra: str) -> str:
     """The operator's release in `namespace`, watching only it; returns its ServiceAccount."""
     release = f"flaskops-{namespace}"[:53]
     helm.run(
         "install", release, str(OPERATOR_CHART), "-n", namespace,
         "--set", "crds.install=false", "--set", f"watchNamespaces={{{namespace}}}",
-        "--set", "metrics.serviceMonitor.enabled=false",
+        "--set", "metrics.serviceMonitor.enabled=false", *extra,
     )  # fmt: skip
     return release
 
