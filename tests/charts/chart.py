@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tests.support.cluster import locked
 from tests.support.tools import REPO, require
 
 CHARTS = REPO / "charts"
@@ -28,16 +27,6 @@ NAMESPACE = "demo"
 FULLNAME = "rel-flask-service"
 
 
-@contextmanager
-def lock(name: str) -> Iterator[None]:
-    with open(Path(tempfile.gettempdir()) / f"flaskops-{name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def build_dependencies() -> None:
     """`helm dependency build` for the charts that depend on flask-lib (file://), once per run.
 
@@ -48,7 +37,7 @@ def build_dependencies() -> None:
     helm = require("helm")
     run_id = os.environ.get("FLASKOPS_TEST_RUN", str(os.getpid()))
     done = Path(tempfile.gettempdir()) / f"flaskops-chart-deps-{run_id}.done"
-    with lock("chart-deps"):
+    with locked("chart-deps"):
         if done.exists():
             return
         for chart in (SERVICE_CHART, LIB_TEST_CHART):

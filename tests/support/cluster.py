@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +27,7 @@ def cluster_name(run_id: str) -> str:
 @contextmanager
 def locked(name: str) -> Iterator[None]:
     """A file lock shared by the pytest-xdist workers of this machine."""
-    lock = Path(os.environ.get("TMPDIR", "/tmp")) / f"{name}.lock"
+    lock = Path(tempfile.gettempdir()) / f"flaskops-{name}.lock"
     with lock.open("w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

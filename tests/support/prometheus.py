@@ -17,6 +17,8 @@ from typing import Any
 import requests
 import yaml
 
+from tests.support.process import wait_until_ready
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -58,19 +60,13 @@ class Prometheus:
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"prometheus exited: {(self.workdir / 'prometheus.log').read_text()}"
-                )
-            try:
-                if requests.get(f"{self.url}/-/ready", timeout=1).ok:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("prometheus did not become ready")
+        wait_until_ready(
+            self.proc,
+            lambda: requests.get(f"{self.url}/-/ready", timeout=1).ok,
+            "prometheus",
+            self.workdir / "prometheus.log",
+            timeout,
+        )
 
     def add_target(self, name: str, address: str, labels: dict[str, str] | None = None) -> None:
         """Scrape `address` (host:port) with extra target labels; replaces a target of that name."""
