@@ -64,3 +64,5 @@ async def rollout_loop(
         finally:
             for w in waiters:
                 w.cancel()
+    # Stopped: the object is gone (or another peer took over); forget its apply cache.
+    runtime.reconciler.forget(body["metadata"]["uid"])

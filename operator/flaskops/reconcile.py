@@ -7,7 +7,6 @@ status says. Rendering and applying are skipped when nothing they depend on chan
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import logging
@@ -121,8 +120,5 @@ class Reconciler:
         self._applied[owner.uid] = (digest, now)
 
     def forget(self, uid: str) -> None:
+        """Drop what is remembered of an object that went away."""
         self._applied.pop(uid, None)
-
-
-def status_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    return {k: old.get(k) for k in new} != copy.deepcopy(dict(new))

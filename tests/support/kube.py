@@ -74,7 +74,7 @@ class Kubectl(Tool):
 
 
 class Helm(Tool):
-    pass
+    """helm with the test cluster's kubeconfig."""
 
 
 def _as_list(objs: Any) -> list[Any]:

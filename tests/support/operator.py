@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import requests
 import yaml
 
 from tests.support.kube import Helm, Kubectl
+from tests.support.process import wait_until_ready
 from tests.support.prometheus import free_port
 from tests.support.tools import REPO, require
 
@@ -100,17 +100,13 @@ class OperatorProcess:
             self.proc = subprocess.Popen(
                 argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"operator exited {self.proc.returncode}:\n{self.logs()}")
-            try:
-                if requests.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"operator did not start:\n{self.logs()}")
+        wait_until_ready(
+            self.proc,
+            lambda: requests.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=1).ok,
+            "operator",
+            self.log_path,
+        )
+        return self
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -53,7 +53,6 @@ class StandIns:
     workers: int = 1
     log_dir: Path | None = None
     tracks: dict[str, Track] = field(default_factory=dict)
-    history: list[tuple[float, str, str]] = field(default_factory=list)  # (time, track, version)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,7 +110,6 @@ class StandIns:
             service = start_service(self.app, env, workers=self.workers, log_dir=self.log_dir)
             with self._lock:
                 self.tracks[track] = Track(key, service, version, time.time())
-                self.history.append((time.time(), track, version))
             self.prometheus.add_target(
                 f"{self.namespace}-{self.name}-{track}",
                 f"127.0.0.1:{service.port}",
