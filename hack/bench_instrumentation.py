@@ -1,27 +1,35 @@
 """What does flaskops.flask.instrument() cost? Bare vs instrumented, same gunicorn settings.
 
-    uv run --frozen python hack/bench_instrumentation.py [--rounds 3] [--duration 10]
+    uv run --frozen python hack/bench_instrumentation.py [--rounds 10] [--duration 5]
 
-Two endpoints, each measured in three variants, alternating over several rounds with wrk over
-loopback:
-  bare          FLASKOPS_METRICS/TRACING/JSON_LOGS=0 (the same app, same gunicorn settings)
+Two endpoints, each in three variants of the same code and gunicorn settings:
+  bare          FLASKOPS_METRICS/TRACING/JSON_LOGS=0
   instrumented  instrument(app) as shipped
-  usual         the common wiring, for comparison: FlaskInstrumentor, the upstream OTLP
-                encoder and the SDK's default 512-span batches (plus the same metrics/logs)
+  usual         the common wiring, for comparison: FlaskInstrumentor and plain
+                RequestsInstrumentor, the upstream OTLP encoder and the SDK's default
+                512-span batches (plus the same metrics/logs)
 Endpoints:
   trivial    catalog GET /              100% sampling (parentbased_always_on)
   realistic  orders GET /orders/<id>    -> catalog GET /items/<id>, the chart's default
                                         sampling (parentbased_traceidratio 0.1)
-Spans are exported over OTLP/HTTP to a real OpenTelemetry Collector. The services are
-pinned to CPU 0 and wrk + the collector to CPU 1, so the load generator does not steal
-the server's CPU (on a 2-core machine). Results go to docs/benchmarks.md, replacing only
-this benchmark's own section.
+Two kinds of run per variant:
+  saturation  wrk, 8 connections (closed loop): requests/s, p50/p99, server CPU per request
+  fixed rate  vegeta at half the bare variant's saturated throughput (open loop, the same
+              offered load for every variant): p50/p99 latency without the queueing that
+              any throughput loss causes at saturation
+All three variants of an endpoint run side by side (idle ones cost nothing) and the runs
+alternate between them in short rounds, in rotating order: this host's speed drifts by
+tens of percent over minutes, and short interleaved rounds spread that drift evenly over
+the variants. Spans are exported over OTLP/HTTP to a real OpenTelemetry Collector. The
+services are pinned to CPU 0, the load tools and the collector to CPU 1. Results go to
+docs/benchmarks.md, replacing only this benchmark's own section.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -117,6 +125,39 @@ def run_wrk(
     )
 
 
+@dataclass
+class Latency:
+    p50_ms: float
+    p99_ms: float
+    success: float  # fraction of 2xx answers
+
+
+def run_vegeta(vegeta: str, url: str, rate: int, duration: int) -> Latency:
+    """A constant `rate` of GETs for `duration` seconds, whatever the answers' latency."""
+    attack = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            CLIENT_CPUS,
+            vegeta,
+            "attack",
+            f"-rate={rate}/s",
+            f"-duration={duration}s",
+            "-timeout=10s",
+        ],
+        input=f"GET {url}\n".encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+    report = json.loads(
+        subprocess.run(
+            [vegeta, "report", "-type=json"], input=attack, capture_output=True, check=True
+        ).stdout
+    )
+    lat = report["latencies"]
+    return Latency(lat["50th"] / 1e6, lat["99th"] / 1e6, report["success"])
+
+
 @contextmanager
 def services(
     endpoint: str, variant: str, collector: OtelCollector, workers: int
@@ -147,26 +188,54 @@ def services(
             yield f"{orders.url}/orders/7", [orders, catalog]
 
 
-def measure(
-    args: argparse.Namespace, wrk: str, collector: OtelCollector
-) -> dict[tuple[str, str], list[Sample]]:
-    results: dict[tuple[str, str], list[Sample]] = {}
+def rotated(names: list[str], round_no: int) -> list[str]:
+    """Each round starts with the next variant, so none is always first (or last)."""
+    k = round_no % len(names)
+    return names[k:] + names[:k]
+
+
+@dataclass
+class EndpointResult:
+    saturation: dict[str, list[Sample]]
+    rate: int
+    latency: dict[str, list[Latency]]
+
+
+def measure_endpoint(
+    endpoint: str, args: argparse.Namespace, tools: dict[str, str], collector: OtelCollector
+) -> EndpointResult:
     names = list(VARIANTS)
-    for endpoint in ("trivial", "realistic"):
+    with ExitStack() as stack:
+        running = {
+            v: stack.enter_context(services(endpoint, v, collector, args.workers)) for v in names
+        }
+        for url, _ in running.values():
+            run_wrk(tools["wrk"], url, 2, args.connections)  # warm-up: imports, pools, caches
+        saturation: dict[str, list[Sample]] = {v: [] for v in names}
         for round_no in range(args.rounds):
-            # Rotate the order each round, so no variant always runs first (or last).
-            for variant in names[round_no % 3 :] + names[: round_no % 3]:
-                with services(endpoint, variant, collector, args.workers) as (url, servers):
-                    run_wrk(wrk, url, 2, args.connections)  # warm-up: imports, pools, caches
-                    sample = run_wrk(wrk, url, args.duration, args.connections, servers)
-                results.setdefault((endpoint, variant), []).append(sample)
+            for v in rotated(names, round_no):
+                url, servers = running[v]
+                sample = run_wrk(tools["wrk"], url, args.duration, args.connections, servers)
+                saturation[v].append(sample)
                 print(
-                    f"{endpoint:9} {variant:12} round {round_no + 1}: {sample.rps:8.0f} req/s"
+                    f"{endpoint:9} {v:12} wrk    round {round_no + 1:2}: {sample.rps:7.0f} req/s"
                     f"  p50 {sample.p50_ms:6.2f} ms  p99 {sample.p99_ms:6.2f} ms"
-                    f"  cpu {sample.cpu_us:6.0f} us/req  errors {sample.errors}",
+                    f"  cpu {sample.cpu_us:5.0f} us/req  errors {sample.errors}",
                     flush=True,
                 )
-    return results
+        bare_rps = statistics.median(s.rps for s in saturation["bare"])
+        rate = max(10, round(bare_rps * args.rate_fraction / 10) * 10)
+        latency: dict[str, list[Latency]] = {v: [] for v in names}
+        for round_no in range(args.rounds):
+            for v in rotated(names, round_no):
+                lat = run_vegeta(tools["vegeta"], running[v][0], rate, args.duration)
+                latency[v].append(lat)
+                print(
+                    f"{endpoint:9} {v:12} {rate:4}/s round {round_no + 1:2}: p50 {lat.p50_ms:6.2f} ms"
+                    f"  p99 {lat.p99_ms:6.2f} ms  success {lat.success:.3f}",
+                    flush=True,
+                )
+    return EndpointResult(saturation, rate, latency)
 
 
 def machine() -> str:
@@ -178,40 +247,106 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}"
 
 
-def render(results: dict[tuple[str, str], list[Sample]], args: argparse.Namespace) -> str:
-    med = statistics.median
+SAMPLING = {"trivial": "100%", "realistic": "10% (parentbased_traceidratio 0.1)"}
+NAMES = {"trivial": "catalog `GET /`", "realistic": "orders `GET /orders/<id>` -> catalog"}
+med = statistics.median
+
+
+def _loss(samples: dict[str, list[Sample]], variant: str) -> float:
+    """Requests/s lost against bare, in percent (positive = slower)."""
+    return (1 - med(s.rps for s in samples[variant]) / med(s.rps for s in samples["bare"])) * 100
+
+
+def _p99_delta(samples: dict[str, list[Sample]] | dict[str, list[Latency]], variant: str) -> float:
+    return float(med(s.p99_ms for s in samples[variant]) - med(s.p99_ms for s in samples["bare"]))
+
+
+def targets(results: dict[str, EndpointResult]) -> list[str]:
+    """Issue 5's four targets, judged on this run's medians."""
+    trivial, realistic = results["trivial"], results["realistic"]
+    t_loss, u_loss = _loss(trivial.saturation, "instrumented"), _loss(trivial.saturation, "usual")
+    t_p99 = _p99_delta(trivial.saturation, "instrumented")
+    u_p99 = _p99_delta(trivial.saturation, "usual")
+    r_loss = _loss(realistic.saturation, "instrumented")
+    r_p99 = _p99_delta(realistic.latency, "instrumented")
+    r_sat_p99 = _p99_delta(realistic.saturation, "instrumented")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    return [
+        "| target | this run | verdict |",
+        "|---|---|---|",
+        f"| trivial, 100% sampling: req/s loss at most half the usual wiring's "
+        f"| -{t_loss:.1f}% against -{u_loss:.1f}% ({u_loss / max(t_loss, 0.1):.1f}x better) "
+        f"| {verdict(t_loss <= u_loss / 2)} |",
+        f"| trivial, 100% sampling: p99 increase at most half the usual wiring's (saturation) "
+        f"| {t_p99:+.2f} ms against {u_p99:+.2f} ms | {verdict(t_p99 <= u_p99 / 2)} |",
+        f"| realistic, 10% sampling: at most 10% fewer req/s than bare "
+        f"| -{r_loss:.1f}% | {verdict(r_loss <= 10)} |",
+        f"| realistic, 10% sampling: at most +1 ms p99 (fixed rate, {realistic.rate} req/s) "
+        f"| {r_p99:+.2f} ms (at saturation: {r_sat_p99:+.2f} ms) | {verdict(r_p99 <= 1)} |",
+    ]
+
+
+def render(results: dict[str, EndpointResult], args: argparse.Namespace) -> str:
     lines = [
         BEGIN,
-        f"Measured {dt.date.today().isoformat()} on {machine()}. "
-        f"gunicorn: {args.workers} worker(s) per service, gthread, 4 threads, access log off "
-        f"in every variant; wrk: 1 thread, {args.connections} connections, {args.duration} s "
-        f"per run after a 2 s warm-up; {args.rounds} rounds, variants in rotating order; "
-        "services pinned to CPU 0, wrk and the collector to CPU 1. Medians over the rounds; "
-        "CPU is the services' user+system time per request, read from /proc.",
+        f"Measured {dt.date.today().isoformat()} on {machine()}. gunicorn: {args.workers} "
+        "worker(s) per service, gthread, 4 threads, access log off in every variant. "
+        f"{args.rounds} rounds of {args.duration} s per variant and kind of run, the variants "
+        f"interleaved in rotating order. Saturation: wrk, 1 thread, {args.connections} "
+        "connections (after a 2 s warm-up). Fixed rate: vegeta at "
+        f"{args.rate_fraction:.0%} of the bare variant's saturated req/s. Services pinned to "
+        "CPU 0, load tools and the collector to CPU 1. Medians over the rounds; CPU is the "
+        "services' user+system time per request, read from /proc.",
+        "",
+        "Saturation (wrk, closed loop):",
         "",
         "| endpoint | sampling | variant | req/s | p50 ms | p99 ms | CPU us/req "
         "| req/s vs bare | p99 vs bare |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    sampling = {"trivial": "100%", "realistic": "10% (parentbased_traceidratio 0.1)"}
-    names = {"trivial": "catalog `GET /`", "realistic": "orders `GET /orders/<id>` -> catalog"}
-    for endpoint in ("trivial", "realistic"):
-        bare = results[(endpoint, "bare")]
-        b_rps, b_p99 = med(s.rps for s in bare), med(s.p99_ms for s in bare)
-        for variant in VARIANTS:
-            samples = results[(endpoint, variant)]
-            rps, p99 = med(s.rps for s in samples), med(s.p99_ms for s in samples)
-            vs = "" if variant == "bare" else f"{(rps / b_rps - 1) * 100:+.1f}%"
-            dp = "" if variant == "bare" else f"{p99 - b_p99:+.2f} ms"
+    for endpoint, res in results.items():
+        bare = res.saturation["bare"]
+        for variant, samples in res.saturation.items():
+            rps = med(s.rps for s in samples)
+            vs = "" if variant == "bare" else f"{(rps / med(s.rps for s in bare) - 1) * 100:+.1f}%"
+            dp = "" if variant == "bare" else f"{_p99_delta(res.saturation, variant):+.2f} ms"
             lines.append(
-                f"| {names[endpoint]} | {sampling[endpoint]} | {variant} | {rps:,.0f} | "
-                f"{med(s.p50_ms for s in samples):.2f} | {p99:.2f} | "
+                f"| {NAMES[endpoint]} | {SAMPLING[endpoint]} | {variant} | {rps:,.0f} | "
+                f"{med(s.p50_ms for s in samples):.2f} | {med(s.p99_ms for s in samples):.2f} | "
                 f"{med(s.cpu_us for s in samples):.0f} | {vs} | {dp} |"
             )
-    lines += ["", "Every round (req/s / p99 ms / CPU us per request):", ""]
-    for (endpoint, variant), samples in results.items():
-        runs = "; ".join(f"{s.rps:,.0f} / {s.p99_ms:.1f} / {s.cpu_us:.0f}" for s in samples)
-        lines.append(f"- {endpoint} {variant}: {runs}")
+    lines += [
+        "",
+        "Fixed rate (vegeta, open loop, the same offered load for every variant):",
+        "",
+        "| endpoint | rate | variant | p50 ms | p99 ms | p99 vs bare | 2xx |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for endpoint, res in results.items():
+        for variant, lats in res.latency.items():
+            dp = "" if variant == "bare" else f"{_p99_delta(res.latency, variant):+.2f} ms"
+            lines.append(
+                f"| {NAMES[endpoint]} | {res.rate} req/s | {variant} | "
+                f"{med(x.p50_ms for x in lats):.2f} | {med(x.p99_ms for x in lats):.2f} | {dp} | "
+                f"{min(x.success for x in lats):.1%} |"
+            )
+    if set(results) == {"trivial", "realistic"}:
+        lines += ["", "Against the targets of issue 5:", "", *targets(results)]
+    lines += [
+        "",
+        "Every round (saturation: req/s / p99 ms / CPU us per request; fixed rate: p99 ms):",
+        "",
+    ]
+    for endpoint, res in results.items():
+        for variant, samples in res.saturation.items():
+            runs = "; ".join(f"{s.rps:,.0f} / {s.p99_ms:.1f} / {s.cpu_us:.0f}" for s in samples)
+            lines.append(f"- {endpoint} {variant}, saturation: {runs}")
+        for variant, lats in res.latency.items():
+            runs = "; ".join(f"{x.p99_ms:.1f}" for x in lats)
+            lines.append(f"- {endpoint} {variant}, {res.rate} req/s: {runs}")
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -230,19 +365,24 @@ def write_section(path: Path, results_block: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rate-fraction", type=float, default=0.5)
+    parser.add_argument("--endpoints", default="trivial,realistic")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    wrk, collector_bin = find("wrk"), find("otelcol-flaskops")
-    if wrk is None or collector_bin is None:
-        sys.exit("needs wrk (apt-get install wrk) and otelcol-flaskops (make tools)")
+    tools = {name: find(name) for name in ("wrk", "vegeta", "otelcol-flaskops")}
+    missing = [name for name, path in tools.items() if path is None]
+    if missing:
+        sys.exit(f"missing {', '.join(missing)}: wrk from apt-get, the others from make tools")
     # Spans are received, decoded and re-encoded as in a real pipeline, then discarded.
     collector = OtelCollector(
-        collector_bin, Path(tempfile.mkdtemp(prefix="bench-otelcol-")), output=Path("/dev/null")
+        tools["otelcol-flaskops"],  # type: ignore[arg-type]
+        Path(tempfile.mkdtemp(prefix="bench-otelcol-")),
+        output=Path("/dev/null"),
     )
     subprocess.run(
         ["taskset", "-a", "-p", "-c", CLIENT_CPUS, str(collector.proc.pid)],
@@ -250,12 +390,15 @@ def main() -> None:
         capture_output=True,
     )
     try:
-        results = measure(args, wrk, collector)
+        results = {
+            e: measure_endpoint(e, args, tools, collector)  # type: ignore[arg-type]
+            for e in args.endpoints.split(",")
+        }
     finally:
         collector.stop()
     section = render(results, args)
     print(section)
-    if not args.no_write:
+    if not args.no_write and set(results) == {"trivial", "realistic"}:
         write_section(args.output, section)
 
 

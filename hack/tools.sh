@@ -73,6 +73,7 @@ build_kwok() { install "$1" "$KWOK_VERSION" "-X sigs.k8s.io/kwok/pkg/consts.Vers
 build_helm() { install "$1" "$HELM_VERSION" "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" \
   helm.sh/helm/v4/cmd/helm; }
 build_kind() { install "$1" "$KIND_VERSION" "" sigs.k8s.io/kind; }
+build_vegeta() { install "$1" "$VEGETA_VERSION" "-X main.Version=$VEGETA_VERSION" github.com/tsenart/vegeta/v12; }
 build_helm-docs() { install "$1" "$HELM_DOCS_VERSION" "" github.com/norwoodj/helm-docs/cmd/helm-docs; }
 
 build_otelcol() { # <out>: a minimal OpenTelemetry Collector (OTLP receiver -> file exporter)
@@ -130,6 +131,7 @@ build() {
   ensure kind "$KIND_VERSION"
   ensure otelcol "$OTELCOL_VERSION"
   ensure helm-docs "$HELM_DOCS_VERSION"
+  ensure vegeta "$VEGETA_VERSION"
   log "tools ready in $bin"
 }
 

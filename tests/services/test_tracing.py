@@ -97,3 +97,31 @@ def test_probes_and_metrics_are_not_traced(
     )
     names = {s.name for s in spans if s.service == "orders-tr"}
     assert not names & {"GET /healthz", "GET /readyz", "GET /metrics"}, names
+
+
+def test_an_unsampled_trace_is_followed_downstream_without_spans(
+    traced_pair: tuple[RunningService, RunningService], otel_collector: OtelCollector
+) -> None:
+    """Flags 00 from the caller: orders records nothing, tells catalog so (the short client
+    path of flaskops.flask.client_spans), and catalog's log line still carries the trace id."""
+    orders, catalog = traced_pair
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    resp = requests.post(
+        f"{orders.url}/orders",
+        json={"item_id": 404},  # catalog logs "item not found" inside its request
+        headers={"traceparent": f"00-{trace_id}-b7ad6b7169203331-00"},
+        timeout=5,
+    )
+    assert resp.status_code == 422
+    lines = [r for r in catalog.log_records() if r.get("message") == "item not found"]
+    assert lines, catalog.logs()
+    assert lines[-1]["trace_id"] == trace_id
+    assert lines[-1]["trace_sampled"] is False
+
+    # A sampled request afterwards: once its spans are in, the unsampled ones would be too.
+    marker = requests.get(
+        f"{orders.url}/orders/3", headers={"traceparent": f"00-{'1' * 32}-{'2' * 16}-01"}, timeout=5
+    )
+    assert marker.status_code == 200
+    spans = otel_collector.wait_for_spans(lambda s: len(one_trace(s, "1" * 32)) >= 3)
+    assert one_trace(spans, trace_id) == []

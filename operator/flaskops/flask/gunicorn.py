@@ -13,6 +13,7 @@ PROMETHEUS_MULTIPROC_DIR is set.
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from pathlib import Path
@@ -56,6 +57,23 @@ def mark_process_dead(pid: int) -> None:
 def child_exit(server: Any, worker: Any) -> None:
     """Gunicorn `child_exit` hook: drop a dead worker's live gauges (counters stay summed)."""
     mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Gunicorn `post_worker_init` hook: move everything the app loaded (modules, the app,
+    the telemetry SDKs) out of the garbage collector's reach.
+
+    Why: CPython's full (generation 2) collection walks every tracked object. A worker
+    with Flask, OpenTelemetry, protobuf and prometheus-client loaded has a few hundred
+    thousand of them, so each full collection stopped all its threads for 30-50 ms on the
+    benchmark machine, which is most of the p99 of a service under steady load
+    (docs/benchmarks.md). Those objects live as long as the worker; `gc.freeze()` parks
+    them in the permanent generation, and later collections only walk what requests
+    create. GUNICORN_GC_FREEZE=0 turns it off.
+    """
+    if os.environ.get("GUNICORN_GC_FREEZE", "1") != "0":
+        gc.collect()
+        gc.freeze()
 
 
 class AccessJsonFormatter(JsonFormatter):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flaskops.flask.gunicorn import child_exit, env_int, prepare_multiproc_dir
+from flaskops.flask.gunicorn import child_exit, env_int, post_worker_init, prepare_multiproc_dir
 
 __all__ = [
     "bind",
@@ -23,6 +23,7 @@ __all__ = [
     "control_socket_disable",
     "graceful_timeout",
     "keepalive",
+    "post_worker_init",
     "threads",
     "timeout",
     "worker_tmp_dir",
@@ -47,5 +48,6 @@ worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
 # gunicorn's runtime control socket (gunicornc) is not used in a pod; off, so that several
 # instances on one machine do not fight over its default path.
 control_socket_disable = True
-# `child_exit` (a server hook, imported above) removes a dead worker's files from the
-# live gauges.
+# Server hooks, imported above: `child_exit` removes a dead worker's files from the live
+# gauges; `post_worker_init` freezes the loaded app out of the garbage collector's full
+# collections (GUNICORN_GC_FREEZE=0: off).

@@ -8,7 +8,8 @@ OTEL_TRACES_EXPORTER picks `otlp` (default; OTLP over HTTP/protobuf), `console` 
 
 Incoming requests get SERVER spans from flaskops.flask.server_spans (see there why) or,
 with FLASKOPS_TRACING_MIDDLEWARE=opentelemetry, from FlaskInstrumentor; outgoing
-`requests` calls get CLIENT spans and the W3C traceparent header from RequestsInstrumentor.
+`requests` calls get CLIENT spans and the W3C traceparent header from RequestsInstrumentor,
+except children of unsampled spans, which only need the header (flaskops.flask.client_spans).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
+from flaskops.flask.client_spans import install_unsampled_fast_path
 from flaskops.flask.server_spans import ServerSpans
 
 log = logging.getLogger("flaskops.tracing")
@@ -104,7 +106,8 @@ def setup_tracing(
     current = trace.get_tracer_provider()
     if isinstance(current, trace.ProxyTracerProvider):
         trace.set_tracer_provider(provider)
-    if env.get("FLASKOPS_TRACING_MIDDLEWARE", "flaskops") == "opentelemetry":
+    upstream_only = env.get("FLASKOPS_TRACING_MIDDLEWARE", "flaskops") == "opentelemetry"
+    if upstream_only:
         # Regexes searched in the full URL; anchored so /healthz does not also exclude /healthzz.
         patterns = ",".join(rf"{p}(\?|$)" for p in excluded_paths)
         excluded = None if "OTEL_PYTHON_FLASK_EXCLUDED_URLS" in env else patterns
@@ -116,6 +119,8 @@ def setup_tracing(
     requests_instrumentor = RequestsInstrumentor()
     if not requests_instrumentor.is_instrumented_by_opentelemetry:
         requests_instrumentor.instrument(tracer_provider=provider)
+        if not upstream_only:
+            install_unsampled_fast_path(provider)
     return provider
 
 
