@@ -2,22 +2,23 @@
 
     uv run --frozen python hack/bench_instrumentation.py [--rounds 10] [--duration 5]
 
-Two endpoints, each in three variants of the same code and gunicorn settings:
+Two endpoints, each in four variants of the same code and gunicorn settings:
   bare          FLASKOPS_METRICS/TRACING/JSON_LOGS=0
-  instrumented  instrument(app) as shipped
-  usual         the common wiring, for comparison: FlaskInstrumentor and plain
-                RequestsInstrumentor, the upstream OTLP encoder and the SDK's default
-                512-span batches (plus the same metrics/logs)
+  instrumented  instrument(app) as shipped: metrics, traces, JSON logs
+  traces        instrument(app) with tracing only (FLASKOPS_METRICS/JSON_LOGS=0)
+  usual         the usual tracing wiring the issue compares against, tracing only as well:
+                FlaskInstrumentor and plain RequestsInstrumentor, the upstream OTLP encoder
+                and the SDK's default 512-span batches
 Endpoints:
   trivial    catalog GET /              100% sampling (parentbased_always_on)
   realistic  orders GET /orders/<id>    -> catalog GET /items/<id>, the chart's default
                                         sampling (parentbased_traceidratio 0.1)
 Two kinds of run per variant:
   saturation  wrk, 8 connections (closed loop): requests/s, p50/p99, server CPU per request
-  fixed rate  vegeta at half the bare variant's saturated throughput (open loop, the same
-              offered load for every variant): p50/p99 latency without the queueing that
-              any throughput loss causes at saturation
-All three variants of an endpoint run side by side (idle ones cost nothing) and the runs
+  fixed rate  (realistic endpoint) vegeta at half the bare variant's saturated throughput
+              (open loop, the same offered load for every variant): p50/p99 latency
+              without the queueing that any throughput loss causes at saturation
+All variants of an endpoint run side by side (idle ones cost nothing) and the runs
 alternate between them in short rounds, in rotating order: this host's speed drifts by
 tens of percent over minutes, and short interleaved rounds spread that drift evenly over
 the variants. Spans are exported over OTLP/HTTP to a real OpenTelemetry Collector. The
@@ -54,7 +55,10 @@ END = "<!-- bench-instrumentation:end -->"
 VARIANTS = {
     "bare": {"FLASKOPS_METRICS": "0", "FLASKOPS_TRACING": "0", "FLASKOPS_JSON_LOGS": "0"},
     "instrumented": {},
+    "traces": {"FLASKOPS_METRICS": "0", "FLASKOPS_JSON_LOGS": "0"},
     "usual": {
+        "FLASKOPS_METRICS": "0",
+        "FLASKOPS_JSON_LOGS": "0",
         "FLASKOPS_TRACING_MIDDLEWARE": "opentelemetry",
         "FLASKOPS_OTLP_ENCODER": "upstream",
         "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512",
@@ -226,7 +230,9 @@ def measure_endpoint(
         bare_rps = statistics.median(s.rps for s in saturation["bare"])
         rate = max(10, round(bare_rps * args.rate_fraction / 10) * 10)
         latency: dict[str, list[Latency]] = {v: [] for v in names}
-        for round_no in range(args.rounds):
+        # The fixed-rate run is the one the realistic endpoint's p99 target is judged on;
+        # on the trivial endpoint half of bare's throughput would overload the usual wiring.
+        for round_no in range(args.rounds if endpoint in args.fixed_rate_endpoints else 0):
             for v in rotated(names, round_no):
                 lat = run_vegeta(tools["vegeta"], running[v][0], rate, args.duration)
                 latency[v].append(lat)
@@ -253,19 +259,27 @@ med = statistics.median
 
 
 def _loss(samples: dict[str, list[Sample]], variant: str) -> float:
-    """Requests/s lost against bare, in percent (positive = slower)."""
-    return (1 - med(s.rps for s in samples[variant]) / med(s.rps for s in samples["bare"])) * 100
+    """Requests/s lost against bare, in percent (positive = slower): the median over rounds
+    of each round's ratio. A round's runs are seconds apart, so they share the host's
+    speed of the moment; the ratio of the medians would mix slow and fast minutes."""
+    ratios = [v.rps / b.rps for v, b in zip(samples[variant], samples["bare"], strict=True)]
+    return (1 - med(ratios)) * 100
 
 
 def _p99_delta(samples: dict[str, list[Sample]] | dict[str, list[Latency]], variant: str) -> float:
-    return float(med(s.p99_ms for s in samples[variant]) - med(s.p99_ms for s in samples["bare"]))
+    """p99 minus bare's, the median of the per-round differences (paired, as in _loss)."""
+    pairs = zip(samples[variant], samples["bare"], strict=True)
+    return float(med(v.p99_ms - b.p99_ms for v, b in pairs))
 
 
 def targets(results: dict[str, EndpointResult]) -> list[str]:
     """Issue 5's four targets, judged on this run's medians."""
     trivial, realistic = results["trivial"], results["realistic"]
-    t_loss, u_loss = _loss(trivial.saturation, "instrumented"), _loss(trivial.saturation, "usual")
-    t_p99 = _p99_delta(trivial.saturation, "instrumented")
+    # Like with like: the issue's usual wiring is tracing alone, so it is compared with
+    # instrument()'s tracing alone (the full instrumented variant adds metrics and logs).
+    t_loss, u_loss = _loss(trivial.saturation, "traces"), _loss(trivial.saturation, "usual")
+    i_loss = _loss(trivial.saturation, "instrumented")
+    t_p99 = _p99_delta(trivial.saturation, "traces")
     u_p99 = _p99_delta(trivial.saturation, "usual")
     r_loss = _loss(realistic.saturation, "instrumented")
     r_p99 = _p99_delta(realistic.latency, "instrumented")
@@ -277,10 +291,11 @@ def targets(results: dict[str, EndpointResult]) -> list[str]:
     return [
         "| target | this run | verdict |",
         "|---|---|---|",
-        f"| trivial, 100% sampling: req/s loss at most half the usual wiring's "
-        f"| -{t_loss:.1f}% against -{u_loss:.1f}% ({u_loss / max(t_loss, 0.1):.1f}x better) "
-        f"| {verdict(t_loss <= u_loss / 2)} |",
-        f"| trivial, 100% sampling: p99 increase at most half the usual wiring's (saturation) "
+        f"| trivial, 100% sampling: tracing's req/s loss at most half the usual wiring's "
+        f"| -{t_loss:.1f}% against -{u_loss:.1f}% ({u_loss / max(t_loss, 0.1):.1f}x better; "
+        f"with metrics and logs too: -{i_loss:.1f}%) | {verdict(t_loss <= u_loss / 2)} |",
+        f"| trivial, 100% sampling: tracing's p99 increase at most half the usual wiring's "
+        f"(saturation) "
         f"| {t_p99:+.2f} ms against {u_p99:+.2f} ms | {verdict(t_p99 <= u_p99 / 2)} |",
         f"| realistic, 10% sampling: at most 10% fewer req/s than bare "
         f"| -{r_loss:.1f}% | {verdict(r_loss <= 10)} |",
@@ -296,10 +311,11 @@ def render(results: dict[str, EndpointResult], args: argparse.Namespace) -> str:
         "worker(s) per service, gthread, 4 threads, access log off in every variant. "
         f"{args.rounds} rounds of {args.duration} s per variant and kind of run, the variants "
         f"interleaved in rotating order. Saturation: wrk, 1 thread, {args.connections} "
-        "connections (after a 2 s warm-up). Fixed rate: vegeta at "
+        "connections (after a 2 s warm-up). Fixed rate (realistic endpoint): vegeta at "
         f"{args.rate_fraction:.0%} of the bare variant's saturated req/s. Services pinned to "
         "CPU 0, load tools and the collector to CPU 1. Medians over the rounds; CPU is the "
-        "services' user+system time per request, read from /proc.",
+        "services' user+system time per request, read from /proc. The columns against bare are "
+        "medians of each round's paired comparison (the runs of a round are seconds apart).",
         "",
         "Saturation (wrk, closed loop):",
         "",
@@ -308,10 +324,9 @@ def render(results: dict[str, EndpointResult], args: argparse.Namespace) -> str:
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for endpoint, res in results.items():
-        bare = res.saturation["bare"]
         for variant, samples in res.saturation.items():
             rps = med(s.rps for s in samples)
-            vs = "" if variant == "bare" else f"{(rps / med(s.rps for s in bare) - 1) * 100:+.1f}%"
+            vs = "" if variant == "bare" else f"{-_loss(res.saturation, variant):+.1f}%"
             dp = "" if variant == "bare" else f"{_p99_delta(res.saturation, variant):+.2f} ms"
             lines.append(
                 f"| {NAMES[endpoint]} | {SAMPLING[endpoint]} | {variant} | {rps:,.0f} | "
@@ -326,6 +341,8 @@ def render(results: dict[str, EndpointResult], args: argparse.Namespace) -> str:
         "|---|---:|---|---:|---:|---:|---:|",
     ]
     for endpoint, res in results.items():
+        if not all(res.latency.values()):
+            continue
         for variant, lats in res.latency.items():
             dp = "" if variant == "bare" else f"{_p99_delta(res.latency, variant):+.2f} ms"
             lines.append(
@@ -345,6 +362,8 @@ def render(results: dict[str, EndpointResult], args: argparse.Namespace) -> str:
             runs = "; ".join(f"{s.rps:,.0f} / {s.p99_ms:.1f} / {s.cpu_us:.0f}" for s in samples)
             lines.append(f"- {endpoint} {variant}, saturation: {runs}")
         for variant, lats in res.latency.items():
+            if not lats:
+                continue
             runs = "; ".join(f"{x.p99_ms:.1f}" for x in lats)
             lines.append(f"- {endpoint} {variant}, {res.rate} req/s: {runs}")
     lines.append(END)
@@ -371,6 +390,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rate-fraction", type=float, default=0.5)
     parser.add_argument("--endpoints", default="trivial,realistic")
+    parser.add_argument("--fixed-rate-endpoints", default="realistic")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
