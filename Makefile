@@ -75,8 +75,12 @@ generate: venv ## regenerate the FlaskService CRD from the chart's values.schema
 	$(UV) run --frozen python -m flaskops.crd charts/flask-service/values.schema.json > $(CRD_FILE)
 
 .PHONY: bench-instrumentation
-bench-instrumentation: tools venv ## bare vs instrumented services under wrk; writes docs/benchmarks.md
+bench-instrumentation: tools venv ## bare vs instrumented services under wrk and vegeta (~12 min); writes docs/benchmarks.md
 	$(UV) run --frozen python hack/bench_instrumentation.py $(BENCH_ARGS)
+
+.PHONY: profile-instrumentation
+profile-instrumentation: tools venv ## where instrument()'s CPU goes, parts toggled in one process (SERVICE=orders|catalog)
+	$(UV) run --frozen python hack/profile_instrumentation.py $(or $(SERVICE),orders) $(PROFILE_ARGS)
 
 .PHONY: service-requirements
 service-requirements: venv ## re-pin examples/services/requirements.txt to the versions in uv.lock
