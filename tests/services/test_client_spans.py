@@ -139,3 +139,20 @@ def test_a_sampler_that_may_record_children_keeps_the_plain_instrumentation() ->
         assert requests.Session.send is instrumented_send
     finally:
         instrumentor.uninstrument()
+
+
+def test_a_request_without_headers_gets_them(
+    instrumented: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    parent = SpanContext(0x1, 0x2, is_remote=False)
+    adapter = Recorder()
+    session = requests.Session()
+    session.mount("http://", adapter)
+    prepared = requests.Request("GET", "http://catalog.test/").prepare()
+    prepared.headers = None  # type: ignore[assignment]
+    token = context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
+    try:
+        session.send(prepared, timeout=1)
+    finally:
+        context.detach(token)
+    assert adapter.sent[0]["traceparent"].endswith("-0000000000000002-00")

@@ -29,6 +29,7 @@ from opentelemetry.propagate import inject
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, StaticSampler
 from requests import PreparedRequest, Session
+from requests.structures import CaseInsensitiveDict
 
 _MARK = "flaskops_unsampled_fast_path"
 
@@ -55,6 +56,8 @@ def install_unsampled_fast_path(provider: TracerProvider) -> bool:
     def send(self: Session, request: PreparedRequest, **kwargs: Any) -> Any:
         ctx = trace.get_current_span().get_span_context()
         if ctx.is_valid and not ctx.trace_flags.sampled:
+            if request.headers is None:  # as RequestsInstrumentor guards it
+                request.headers = CaseInsensitiveDict()
             inject(request.headers)
             return original(self, request, **kwargs)
         return instrumented(self, request, **kwargs)
