@@ -60,7 +60,7 @@ class Recorder(BaseAdapter):
         return response
 
     def close(self) -> None:
-        pass
+        """Nothing to close: no connections are opened."""
 
 
 @pytest.fixture

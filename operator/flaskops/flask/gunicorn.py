@@ -72,7 +72,7 @@ def post_worker_init(worker: Any) -> None:
     create. GUNICORN_GC_FREEZE=0 turns it off.
     """
     if os.environ.get("GUNICORN_GC_FREEZE", "1") != "0":
-        gc.collect()
+        gc.collect()  # what loading left as garbage must not be frozen for the worker's life
         gc.freeze()
 
 
