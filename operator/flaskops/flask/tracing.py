@@ -20,7 +20,6 @@ import os
 import threading
 from collections.abc import Mapping
 
-import requests
 from flask import Flask
 from opentelemetry import trace
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
@@ -34,6 +33,7 @@ from opentelemetry.sdk.trace.export import (
 )
 
 from flaskops.flask.client_spans import install_unsampled_fast_path
+from flaskops.flask.otlp_transport import exporter_transport
 from flaskops.flask.server_spans import ServerSpans
 
 log = logging.getLogger("flaskops.tracing")
@@ -72,38 +72,7 @@ def make_exporter(env: Mapping[str, str]) -> SpanExporter | None:
         return OTLPSpanExporter()
     from flaskops.flask.otlp_wire import WireOTLPSpanExporter
 
-    return WireOTLPSpanExporter(session=exporter_session(env), certificate_file=ca_bundle(env))
-
-
-def exporter_session(env: Mapping[str, str]) -> requests.Session:
-    """A requests Session for the exporter that reads the proxy settings once.
-
-    With requests' default `trust_env`, every POST re-reads each proxy variable, looks for a
-    netrc file and re-reads the CA bundle variables: ~40% of the CPU of posting a 64-span
-    batch in the profile (docs/benchmarks.md). The collector's address does not change
-    while the process runs, so the decision is made once, here: HTTP(S)_PROXY and NO_PROXY
-    for the endpoint (and the CA bundle in `ca_bundle`). netrc is not consulted: OTLP
-    credentials belong in OTEL_EXPORTER_OTLP_HEADERS.
-    """
-    endpoint = (
-        env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        or "http://localhost:4318"
-    )
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(endpoint))
-    return session
-
-
-def ca_bundle(env: Mapping[str, str]) -> str | None:
-    """What requests would verify an https collector against when no OTLP certificate is
-    configured (the OTEL_* certificate variables win and are read by the exporter itself)."""
-    if env.get("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE") or env.get(
-        "OTEL_EXPORTER_OTLP_CERTIFICATE"
-    ):
-        return None
-    return env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None
+    return WireOTLPSpanExporter(_transport=exporter_transport(env))
 
 
 def make_processor(exporter: SpanExporter, env: Mapping[str, str]) -> SpanProcessor:
