@@ -21,6 +21,8 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
+from flaskops.flask.logs import APP_HANDLER
+
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -128,6 +130,13 @@ def json_logconfig(service: str, level: str = "INFO", access: bool = True) -> di
             },
         },
         "handlers": {
+            # The app's own log lines, when instrument() does not take them over (JSON
+            # logs off, or an app that is not instrumented): JSON too, without trace ids.
+            APP_HANDLER: {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            },
             "error": {
                 "class": "logging.StreamHandler",
                 "formatter": "json",
@@ -139,9 +148,10 @@ def json_logconfig(service: str, level: str = "INFO", access: bool = True) -> di
                 "stream": "ext://sys.stdout",
             },
         },
-        # The root logger belongs to the app: instrument() gives it the JSON handler that
-        # adds trace ids. Without an entry here gunicorn's default root config would apply.
-        "root": {"level": level, "handlers": []},
+        # The root logger belongs to the app. instrument() replaces this handler with one
+        # that adds trace ids; without it, an app's lines would be dropped whenever JSON
+        # logs are switched off, and gunicorn's default root config would apply.
+        "root": {"level": level, "handlers": [APP_HANDLER]},
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": ["error"], "propagate": False},
             "gunicorn.access": {

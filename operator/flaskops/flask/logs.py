@@ -14,6 +14,9 @@ from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
 _MARK = "_flaskops_json_handler"
+# The name of the root handler that flaskops.flask.gunicorn.json_logconfig installs for the
+# app's lines; configure_json_logging takes its place rather than writing every line twice.
+APP_HANDLER = "flaskops-app"
 
 
 class TraceContextFilter(logging.Filter):
@@ -35,11 +38,14 @@ def json_formatter(static_fields: dict[str, str] | None = None) -> JsonFormatter
 
 
 def configure_json_logging(service: str, version: str, level: str = "INFO") -> logging.Handler:
-    """Send the root logger to stdout as JSON; idempotent (a second call reuses the handler)."""
+    """Send the root logger to stdout as JSON; idempotent (a second call reuses the handler).
+    The gunicorn config's handler for app lines, if present, is replaced by this one."""
     root = logging.getLogger()
     for handler in root.handlers:
         if getattr(handler, _MARK, False):
             return handler
+    for handler in [h for h in root.handlers if h.get_name() == APP_HANDLER]:
+        root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(json_formatter({"service": service, "version": version}))
     handler.addFilter(TraceContextFilter())
