@@ -1,9 +1,9 @@
 """What does flaskops.flask.instrument() cost? Bare vs instrumented, same gunicorn settings.
 
-    uv run --frozen python hack/bench_instrumentation.py [--rounds 10] [--duration 5]
+    uv run --frozen python hack/bench_instrumentation.py [--rounds 16] [--duration 3]
 
 Two endpoints, each in four variants of the same code and gunicorn settings:
-  bare          FLASKOPS_METRICS/TRACING/JSON_LOGS=0
+  bare          FLASKOPS_METRICS/TRACING/JSON_LOGS=0 (app log lines still written: gunicorn config)
   instrumented  instrument(app) as shipped: metrics, traces, JSON logs
   traces        instrument(app) with tracing only (FLASKOPS_METRICS/JSON_LOGS=0)
   usual         the usual tracing wiring the issue compares against, tracing only as well:
@@ -13,11 +13,14 @@ Endpoints:
   trivial    catalog GET /              100% sampling (parentbased_always_on)
   realistic  orders GET /orders/<id>    -> catalog GET /items/<id>, the chart's default
                                         sampling (parentbased_traceidratio 0.1)
-Two kinds of run per variant:
-  saturation  wrk, 8 connections (closed loop): requests/s, p50/p99, server CPU per request
-  fixed rate  (realistic endpoint) vegeta at half the bare variant's saturated throughput
-              (open loop, the same offered load for every variant): p50/p99 latency
-              without the queueing that any throughput loss causes at saturation
+Three kinds of run:
+  saturation   wrk, 8 connections (closed loop), one variant at a time: requests/s,
+               p50/p99, server CPU per request
+  shared core  every variant saturated at once by its own wrk, all services on one core:
+               req/s in the inverse ratio of CPU cost, paired at every instant
+  fixed rate   (realistic endpoint) vegeta at half the bare variant's saturated throughput
+               (open loop, the same offered load for every variant): p50/p99 latency
+               without the queueing that any throughput loss causes at saturation
 All variants of an endpoint run side by side (idle ones cost nothing) and the runs
 alternate between them in short rounds, in rotating order: this host's speed drifts by
 tens of percent over minutes, and short interleaved rounds spread that drift evenly over
@@ -150,6 +153,32 @@ def run_vegeta(vegeta: str, url: str, rate: int, duration: int) -> Latency:
     return Latency(lat["50th"] / 1e6, lat["99th"] / 1e6, report["success"])
 
 
+def run_wrk_together(
+    wrk: str, urls: dict[str, str], duration: int, connections: int
+) -> dict[str, float]:
+    """Saturate every variant at once, their services sharing one core: requests/s each.
+
+    The kernel's scheduler gives each runnable process an equal share of the core, and
+    with the GIL a worker has one runnable thread at a time, so the variants' req/s stand
+    in the inverse ratio of their CPU cost per request, measured over the same seconds:
+    whatever the host's speed does during the run, it does to every variant at once."""
+    procs = {
+        v: subprocess.Popen(
+            ["taskset", "-c", CLIENT_CPUS, wrk, "-t1", f"-c{connections}", f"-d{duration}s", url],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for v, url in urls.items()
+    }
+    rps = {}
+    for v, proc in procs.items():
+        out = proc.communicate()[0]
+        if proc.returncode:
+            raise subprocess.CalledProcessError(proc.returncode, "wrk", out)
+        rps[v] = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+    return rps
+
+
 @contextmanager
 def services(
     endpoint: str, variant: str, collector: OtelCollector, workers: int
@@ -214,6 +243,17 @@ def measure_endpoint(
             return sample
 
         saturation = interleaved(names, args.rounds, saturate)
+        urls = {v: running[v][0] for v in names}
+        shared: dict[str, list[float]] = {v: [] for v in names}
+        for round_no in range(args.rounds):
+            rps = run_wrk_together(tools["wrk"], urls, args.duration, args.connections)
+            for v in names:
+                shared[v].append(rps[v])
+            print(
+                f"{endpoint:9} shared core  round {round_no + 1:2}: "
+                + "  ".join(f"{v} {rps[v]:5.0f}" for v in names),
+                flush=True,
+            )
         bare_rps = statistics.median(s.rps for s in saturation["bare"])
         rate = max(10, round(bare_rps * args.rate_fraction / 10) * 10)
 
@@ -230,13 +270,13 @@ def measure_endpoint(
         # on the trivial endpoint half of bare's throughput would overload the usual wiring.
         fixed = endpoint in args.fixed_rate_endpoints.split(",")
         latency = interleaved(names, args.rounds if fixed else 0, fixed_rate)
-    return EndpointResult(saturation, rate, latency)
+    return EndpointResult(saturation, shared, rate, latency)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--duration", type=int, default=5, help="seconds per run")
+    parser.add_argument("--rounds", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=3, help="seconds per run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rate-fraction", type=float, default=0.5)
