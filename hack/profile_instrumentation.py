@@ -5,7 +5,7 @@
 The reference service's app runs in this process, fully instrumented (spans to a real
 OpenTelemetry Collector; for orders, a bare catalog under gunicorn on the other core).
 Requests are driven straight through its WSGI callable, and every `--block` requests the
-configuration changes: the tracing middleware, the short client path, the span
+configuration changes: the tracing middleware, the client spans, the span
 processors, the metrics hooks and the JSON log handler are bypassed or put back. CPU time
 is summed per configuration over all cycles, so a drift in the host's speed (tens of
 percent from one minute to the next here) falls evenly on every configuration, which
@@ -40,7 +40,7 @@ CONFIGS: dict[str, set[str]] = {
     "instrumented": set(),
     "no tracing": {"tracing"},
     "no export": {"export"},
-    "no client path": {"client path"},
+    "no client spans": {"client spans"},
     "no metrics": {"metrics"},
     "no logs": {"logs"},
 }
@@ -57,14 +57,8 @@ class Switchboard:
         self.middleware = app.wsgi_app
         self.inner = self.middleware.wrapped
         self.session_cls = requests.Session
-        self.short_path = requests.Session.send
-        # client_spans sets __wrapped__ to requests' own send; RequestsInstrumentor's
-        # wrapper is the one the short path falls back to (a closure variable).
-        self.original_send = self.short_path.__wrapped__
-        cells = [c.cell_contents for c in self.short_path.__closure__ or ()]
-        self.instrumented_send = next(
-            f for f in cells if getattr(f, "opentelemetry_instrumentation_requests_applied", 0)
-        )
+        self.client_spans = requests.Session.send  # flaskops.flask.client_spans' wrapper
+        self.original_send = self.client_spans.__wrapped__
         provider = app.extensions["flaskops"].tracer_provider
         self.processors = provider._active_span_processor
         self.span_processors = self.processors._span_processors
@@ -79,12 +73,10 @@ class Switchboard:
     def set(self, off: set[str]) -> None:
         tracing = "tracing" not in off
         self.app.wsgi_app = self.middleware if tracing else self.inner
-        if not tracing:
+        if not tracing or "client spans" in off:
             self.session_cls.send = self.original_send
-        elif "client path" in off:
-            self.session_cls.send = self.instrumented_send
         else:
-            self.session_cls.send = self.short_path
+            self.session_cls.send = self.client_spans
         self.processors._span_processors = () if "export" in off else self.span_processors
         keep = (lambda f: f not in self.metrics_hooks) if "metrics" in off else (lambda f: True)
         self.app.before_request_funcs[None] = [f for f in self.before if keep(f)]

@@ -1,5 +1,5 @@
-"""The short path for outgoing calls under unsampled spans (flaskops.flask.client_spans):
-the W3C header still goes out, sampled calls still get RequestsInstrumentor's CLIENT span."""
+"""Outgoing calls (flaskops.flask.client_spans): one CLIENT span with the stable HTTP
+attributes when it can record, only the W3C header when the sampler would drop it."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 import requests
-from flaskops.flask.client_spans import drops_unsampled_children, install_unsampled_fast_path
+from flaskops.flask.client_spans import (
+    drops_unsampled_children,
+    install_client_spans,
+    uninstall_client_spans,
+)
 from opentelemetry import context, trace
-from opentelemetry.instrumentation.requests import RequestsInstrumentor
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.instrumentation.utils import suppress_http_instrumentation
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import (
@@ -21,11 +25,12 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     TraceIdRatioBased,
 )
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
 from requests.adapters import BaseAdapter
 from requests.models import PreparedRequest, Response
 
 ORIGINAL_SEND = requests.Session.send
+UNSAMPLED = SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, is_remote=False)
 
 
 @pytest.mark.parametrize(
@@ -45,16 +50,20 @@ def test_only_samplers_that_drop_unsampled_children_qualify(
 
 
 class Recorder(BaseAdapter):
-    """A transport that answers 200 and keeps the headers each request went out with."""
+    """A transport that answers (200 unless told) and keeps the headers each request went out with."""
 
-    def __init__(self) -> None:
+    def __init__(self, status: int = 200, error: Exception | None = None) -> None:
         super().__init__()
         self.sent: list[dict[str, str]] = []
+        self.status = status
+        self.error = error
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
         self.sent.append(dict(request.headers))
+        if self.error is not None:
+            raise self.error
         response = Response()
-        response.status_code = 200
+        response.status_code = self.status
         response.request = request
         response.url = request.url or ""
         return response
@@ -63,94 +72,162 @@ class Recorder(BaseAdapter):
         """Nothing to close: no connections are opened."""
 
 
-@pytest.fixture
-def instrumented() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
-    provider = TracerProvider(sampler=ParentBased(ALWAYS_ON))
+def traced(sampler: Sampler) -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
+    provider = TracerProvider(sampler=sampler)
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = RequestsInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
+    assert install_client_spans(provider, "1.0")
     try:
-        assert install_unsampled_fast_path(provider)
         yield provider, exporter
     finally:
-        instrumentor.uninstrument()
-    assert requests.Session.send is ORIGINAL_SEND, "uninstrument() left a wrapper behind"
+        uninstall_client_spans()
+    assert requests.Session.send is ORIGINAL_SEND, "uninstall left a wrapper behind"
 
 
-def call(adapter: Recorder) -> None:
+@pytest.fixture
+def instrumented() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
+    yield from traced(ParentBased(ALWAYS_ON))
+
+
+def call(adapter: Recorder, url: str = "http://catalog.test/items/1") -> Response:
     session = requests.Session()
     session.mount("http://", adapter)
-    assert session.get("http://catalog.test/items/1", timeout=1).status_code == 200
+    return session.get(url, timeout=1)
+
+
+def under(span_context: SpanContext, adapter: Recorder) -> None:
+    token = context.attach(trace.set_span_in_context(NonRecordingSpan(span_context)))
+    try:
+        call(adapter)
+    finally:
+        context.detach(token)
 
 
 def test_unsampled_parent_sends_its_context_without_a_span(
     instrumented: tuple[TracerProvider, InMemorySpanExporter],
 ) -> None:
     _, exporter = instrumented
-    parent = SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, is_remote=False)
     adapter = Recorder()
-    token = context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
-    try:
-        call(adapter)
-    finally:
-        context.detach(token)
+    under(UNSAMPLED, adapter)
     assert (
         adapter.sent[0]["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
     )
     assert exporter.get_finished_spans() == ()
 
 
-def test_sampled_parent_still_gets_the_client_span(
+def only_span(exporter: InMemorySpanExporter) -> ReadableSpan:
+    spans = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
+    assert len(spans) == 1, spans
+    return spans[0]
+
+
+def test_sampled_parent_gets_a_client_span_with_the_stable_attributes(
     instrumented: tuple[TracerProvider, InMemorySpanExporter],
 ) -> None:
     provider, exporter = instrumented
     adapter = Recorder()
     with provider.get_tracer("test").start_as_current_span("server", kind=SpanKind.SERVER):
-        call(adapter)
+        call(adapter, "http://catalog.test:8001/items/1?q=x")
     client, server = exporter.get_finished_spans()
     assert client.kind is SpanKind.CLIENT
+    assert client.name == "GET"
     assert client.parent is not None
     assert client.parent.span_id == server.context.span_id
-    assert client.attributes is not None
-    assert client.attributes["http.method"] == "GET"
+    assert client.instrumentation_scope is not None
+    assert client.instrumentation_scope.name == "flaskops.flask"
+    assert dict(client.attributes or {}) == {
+        "http.request.method": "GET",
+        "url.full": "http://catalog.test:8001/items/1?q=x",
+        "server.address": "catalog.test",
+        "server.port": 8001,
+        "http.response.status_code": 200,
+    }
+    assert client.status.status_code is StatusCode.UNSET
     sent = adapter.sent[0]["traceparent"].split("-")
     assert sent[2] == format(client.context.span_id, "016x")
     assert int(sent[3], 16) & TraceFlags.SAMPLED
 
 
-def test_calls_outside_any_request_are_roots_as_before(
+def test_calls_outside_any_request_are_roots(
     instrumented: tuple[TracerProvider, InMemorySpanExporter],
 ) -> None:
     _, exporter = instrumented
     call(Recorder())
-    (client,) = exporter.get_finished_spans()
-    assert client.kind is SpanKind.CLIENT
+    client = only_span(exporter)
     assert client.parent is None
+    assert dict(client.attributes or {})["server.port"] == 80
 
 
-def test_a_sampler_that_may_record_children_keeps_the_plain_instrumentation() -> None:
-    recording = TracerProvider(sampler=ALWAYS_ON)
-    instrumentor = RequestsInstrumentor()
-    instrumentor.instrument(tracer_provider=recording)
-    try:
-        instrumented_send = requests.Session.send
-        assert not install_unsampled_fast_path(recording)
-        assert requests.Session.send is instrumented_send
-    finally:
-        instrumentor.uninstrument()
+def test_credentials_and_signatures_do_not_reach_the_span(
+    instrumented: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    _, exporter = instrumented
+    call(Recorder(), "http://svc:s3cret@catalog.test/items/1?sig=abc&q=x")
+    url = str(dict(only_span(exporter).attributes or {})["url.full"])
+    assert "s3cret" not in url
+    assert "abc" not in url
+    assert url.startswith("http://REDACTED:REDACTED@catalog.test/items/1?")
+
+
+def test_an_error_status_marks_the_span(
+    instrumented: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    _, exporter = instrumented
+    assert call(Recorder(status=503)).status_code == 503
+    client = only_span(exporter)
+    assert dict(client.attributes or {})["error.type"] == "503"
+    assert client.status.status_code is StatusCode.ERROR
+
+
+def test_a_failed_call_ends_its_span_and_raises(
+    instrumented: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    _, exporter = instrumented
+    with pytest.raises(requests.ConnectionError):
+        call(Recorder(error=requests.ConnectionError("refused")))
+    client = only_span(exporter)
+    assert dict(client.attributes or {})["error.type"] == "ConnectionError"
+    assert "http.response.status_code" not in dict(client.attributes or {})
+    assert client.status.status_code is StatusCode.ERROR
+
+
+def test_suppressed_instrumentation_sends_the_call_untouched(
+    instrumented: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    _, exporter = instrumented
+    adapter = Recorder()
+    with suppress_http_instrumentation():
+        call(adapter)
+    assert "traceparent" not in adapter.sent[0]
+    assert exporter.get_finished_spans() == ()
+
+
+def test_a_sampler_that_records_children_of_unsampled_spans_gets_spans() -> None:
+    for _provider, exporter in traced(ALWAYS_ON):
+        adapter = Recorder()
+        under(UNSAMPLED, adapter)
+        assert only_span(exporter).parent is not None
+        assert adapter.sent[0]["traceparent"].endswith("-01")
+
+
+def test_installing_twice_wraps_once(
+    instrumented: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    provider, exporter = instrumented
+    assert not install_client_spans(provider)
+    call(Recorder())
+    assert len(exporter.get_finished_spans()) == 1
 
 
 def test_a_request_without_headers_gets_them(
     instrumented: tuple[TracerProvider, InMemorySpanExporter],
 ) -> None:
-    parent = SpanContext(0x1, 0x2, is_remote=False)
     adapter = Recorder()
     session = requests.Session()
     session.mount("http://", adapter)
     prepared = requests.Request("GET", "http://catalog.test/").prepare()
     prepared.headers = None  # type: ignore[assignment]
-    token = context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
+    token = context.attach(trace.set_span_in_context(NonRecordingSpan(SpanContext(1, 2, False))))
     try:
         session.send(prepared, timeout=1)
     finally:

@@ -1,37 +1,55 @@
-"""Outgoing `requests` calls: RequestsInstrumentor for every call that can record a span, a
-short path for the calls that cannot.
+"""One CLIENT span per outgoing `requests` call, with only the work a call needs.
 
-Why: under the chart's default sampler (parent-based, 10% of roots) nine requests in ten
-are unsampled, and a child of an unsampled span is dropped by the sampler. For such a call
-opentelemetry-instrumentation-requests still sanitises and parses the URL, builds the span
-and metric attribute sets, classifies the user agent, starts a non-recording span through a
-context manager, patches the next connection for the peer address and records two duration
-metrics into a no-op meter: ~100 us of CPU per call in docs/benchmarks.md, about a tenth of
-what orders spends on its whole call to catalog. All the call needs is the W3C
-`traceparent` (flags 00) so that the next service follows the same decision and its log
-lines carry the same trace_id.
+Why not opentelemetry-instrumentation-requests by default (it stays behind
+FLASKOPS_TRACING_MIDDLEWARE=opentelemetry, as FlaskInstrumentor does on the server side):
+for every call it sanitises and parses the URL, builds span and metric attribute sets,
+classifies the user agent, starts its span through two context managers, patches the
+connection for the peer address and records two duration metrics, into a no-op meter when
+no MeterProvider is set. docs/benchmarks.md measured ~100 us per call for a span that is
+not even recorded, and ~110 us more than this module for one that is.
 
-So, when the provider's sampler is parent-based and drops children of unsampled local
-parents (every `parentbased_*` sampler of the SDK does, unless configured otherwise), a
-call made while an unsampled span is current gets that header injected and goes straight
-to the uninstrumented `Session.send`. Every other call (sampled parent, no parent,
-instrumentation suppressed) goes through RequestsInstrumentor unchanged.
-`FLASKOPS_TRACING_MIDDLEWARE=opentelemetry` keeps the plain RequestsInstrumentor.
+So this wrapper of `Session.send`:
+- leaves the call alone when HTTP instrumentation is suppressed (as the upstream one does);
+- when the current span is unsampled and the sampler drops children of unsampled parents
+  (every `parentbased_*` sampler of the SDK does, unless configured otherwise), injects
+  only the W3C `traceparent` (flags 00), so the next service follows the same decision and
+  its log lines carry the same trace_id;
+- otherwise starts a CLIENT span through the SDK's `start_span` (its sampler decides),
+  injects its context and, if it records, sets the stable HTTP semantic-convention
+  attributes: http.request.method, server.address, server.port, url.full (credentials
+  and signed query values redacted), http.response.status_code, and error.type on an
+  error status or exception.
 """
 
 from __future__ import annotations
 
 import functools
 from typing import Any
+from urllib.parse import urlsplit
 
 from opentelemetry import trace
+from opentelemetry.instrumentation.utils import is_http_instrumentation_enabled
 from opentelemetry.propagate import inject
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, StaticSampler
-from requests import PreparedRequest, Session
+from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
+from opentelemetry.semconv.attributes.http_attributes import (
+    HTTP_REQUEST_METHOD,
+    HTTP_REQUEST_METHOD_ORIGINAL,
+    HTTP_RESPONSE_STATUS_CODE,
+)
+from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
+from opentelemetry.semconv.attributes.url_attributes import URL_FULL
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.util.http import redact_url
+from requests import PreparedRequest, Response, Session
 from requests.structures import CaseInsensitiveDict
 
-_MARK = "flaskops_unsampled_fast_path"
+_MARK = "flaskops_client_spans"
+_KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def drops_unsampled_children(sampler: Sampler) -> bool:
@@ -43,29 +61,73 @@ def drops_unsampled_children(sampler: Sampler) -> bool:
     return isinstance(delegate, StaticSampler) and delegate._decision is Decision.DROP
 
 
-def install_unsampled_fast_path(provider: TracerProvider) -> bool:
-    """Wrap the instrumented `Session.send`; returns False (and changes nothing) when the
-    sampler might record such children or RequestsInstrumentor is not in place."""
-    instrumented = Session.send
-    if getattr(instrumented, _MARK, False):
-        return True
-    original = getattr(instrumented, "__wrapped__", None)
-    if original is None or not drops_unsampled_children(provider.sampler):
-        return False
+def _attributes(request: PreparedRequest, method: str) -> dict[str, str | int]:
+    url = request.url or ""
+    parts = urlsplit(url)
+    attributes: dict[str, str | int] = {
+        HTTP_REQUEST_METHOD: method if method in _KNOWN_METHODS else "_OTHER",
+        URL_FULL: redact_url(url),
+    }
+    if method not in _KNOWN_METHODS:
+        attributes[HTTP_REQUEST_METHOD_ORIGINAL] = method
+    if parts.hostname:
+        attributes[SERVER_ADDRESS] = parts.hostname
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    if port:
+        attributes[SERVER_PORT] = port
+    return attributes
 
-    def send(self: Session, request: PreparedRequest, **kwargs: Any) -> Any:
-        ctx = trace.get_current_span().get_span_context()
-        if ctx.is_valid and not ctx.trace_flags.sampled:
-            if request.headers is None:  # as RequestsInstrumentor guards it
-                request.headers = CaseInsensitiveDict()
+
+def install_client_spans(provider: TracerProvider, version: str = "") -> bool:
+    """Wrap `Session.send` (once per process); False when it was already wrapped."""
+    if getattr(Session.send, _MARK, False):
+        return False
+    original = Session.send
+    tracer = provider.get_tracer("flaskops.flask", version)
+    short_path = drops_unsampled_children(provider.sampler)
+
+    def send(self: Session, request: PreparedRequest, **kwargs: Any) -> Response:
+        if not is_http_instrumentation_enabled():
+            return original(self, request, **kwargs)
+        if request.headers is None:  # as RequestsInstrumentor guards it
+            request.headers = CaseInsensitiveDict()
+        current = trace.get_current_span().get_span_context()
+        if short_path and current.is_valid and not current.trace_flags.sampled:
             inject(request.headers)
             return original(self, request, **kwargs)
-        return instrumented(self, request, **kwargs)
+        method = (request.method or "GET").upper()
+        span = tracer.start_span(
+            method if method in _KNOWN_METHODS else "HTTP",
+            kind=SpanKind.CLIENT,
+            attributes=_attributes(request, method),
+        )
+        inject(request.headers, context=trace.set_span_in_context(span))
+        try:
+            response = original(self, request, **kwargs)
+        except Exception as exc:
+            if span.is_recording():
+                span.set_attribute(ERROR_TYPE, type(exc).__qualname__)
+                span.set_status(Status(StatusCode.ERROR, str(exc)))
+            span.end()
+            raise
+        if span.is_recording():
+            code = response.status_code
+            attributes: dict[str, str | int] = {HTTP_RESPONSE_STATUS_CODE: code}
+            if code >= 400:
+                attributes[ERROR_TYPE] = str(code)
+                span.set_status(Status(StatusCode.ERROR))
+            span.set_attributes(attributes)
+        span.end()
+        return response
 
-    functools.update_wrapper(send, instrumented)
-    # RequestsInstrumentor.uninstrument() restores `__wrapped__`: make that the original
-    # send, so uninstrumenting removes both wrappers.
-    send.__wrapped__ = original  # type: ignore[attr-defined]
+    functools.update_wrapper(send, original)
     setattr(send, _MARK, True)
     Session.send = send  # type: ignore[method-assign]
     return True
+
+
+def uninstall_client_spans() -> None:
+    """Put requests' own `Session.send` back (tests, and apps that instrument twice)."""
+    wrapped = getattr(Session.send, "__wrapped__", None)
+    if getattr(Session.send, _MARK, False) and wrapped is not None:
+        Session.send = wrapped  # type: ignore[method-assign]

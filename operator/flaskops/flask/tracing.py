@@ -6,10 +6,10 @@ OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT/HEADERS/TIMEOUT/COMPRESSION (exporter),
 OTEL_BSP_* (batching), OTEL_PROPAGATORS (W3C tracecontext+baggage by default).
 OTEL_TRACES_EXPORTER picks `otlp` (default; OTLP over HTTP/protobuf), `console` or `none`.
 
-Incoming requests get SERVER spans from flaskops.flask.server_spans (see there why) or,
-with FLASKOPS_TRACING_MIDDLEWARE=opentelemetry, from FlaskInstrumentor; outgoing
-`requests` calls get CLIENT spans and the W3C traceparent header from RequestsInstrumentor,
-except children of unsampled spans, which only need the header (flaskops.flask.client_spans).
+Incoming requests get SERVER spans from flaskops.flask.server_spans, outgoing `requests`
+calls CLIENT spans and the W3C traceparent header from flaskops.flask.client_spans (see
+there why); with FLASKOPS_TRACING_MIDDLEWARE=opentelemetry, FlaskInstrumentor and
+RequestsInstrumentor do both instead.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
-from flaskops.flask.client_spans import install_unsampled_fast_path
+from flaskops.flask.client_spans import install_client_spans
 from flaskops.flask.otlp_transport import exporter_transport
 from flaskops.flask.server_spans import ServerSpans
 
@@ -117,11 +117,15 @@ def setup_tracing(
         )
     else:
         ServerSpans(app, provider.get_tracer("flaskops.flask", _version()), excluded_paths)
+    # Outgoing calls: one wrapper per process. Whoever instrumented requests first (an
+    # earlier instrument(), or OpenTelemetry's auto-instrumentation) keeps it.
     requests_instrumentor = RequestsInstrumentor()
-    if not requests_instrumentor.is_instrumented_by_opentelemetry:
+    if requests_instrumentor.is_instrumented_by_opentelemetry:
+        return provider
+    if upstream_only:
         requests_instrumentor.instrument(tracer_provider=provider)
-        if not upstream_only:
-            install_unsampled_fast_path(provider)
+    else:
+        install_client_spans(provider, _version())
     return provider
 
 
