@@ -93,6 +93,10 @@ def _ms(value: str) -> float:
     return float(m[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m[2]]
 
 
+def _rps(wrk_output: str) -> float:
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", wrk_output)[1])  # type: ignore[index]
+
+
 def run_wrk(
     wrk: str, url: str, duration: int, connections: int, servers: list[RunningService] | None = None
 ) -> Sample:
@@ -119,7 +123,7 @@ def run_wrk(
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return Sample(
-        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),  # type: ignore[index]
+        rps=_rps(out),
         p50_ms=_ms(lat["50"]),
         p99_ms=_ms(lat["99"]),
         errors=errors + (int(non2xx[1]) if non2xx else 0),
@@ -175,7 +179,7 @@ def run_wrk_together(
         out = proc.communicate()[0]
         if proc.returncode:
             raise subprocess.CalledProcessError(proc.returncode, "wrk", out)
-        rps[v] = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+        rps[v] = _rps(out)
     return rps
 
 

@@ -120,6 +120,15 @@ def _judged(stat: Stat, n: int, limit: float, fmt: str) -> tuple[str, str]:
     )
 
 
+def _judged_twice(
+    one_at_a_time: Stat, shared: Stat, n: int, limit: float, fmt: str
+) -> tuple[str, str]:
+    """A req/s target, measured one variant at a time and on the shared core."""
+    one, v1 = _judged(one_at_a_time, n, limit, fmt)
+    two, v2 = _judged(shared, n, limit, fmt)
+    return f"{one} one at a time, {two} shared", both([v1, v2])
+
+
 def targets(results: dict[str, EndpointResult]) -> list[str]:
     """Issue 5's four targets: the estimates, their 90% intervals and the verdicts. The
     req/s targets are measured twice (one variant at a time, and all at once on a shared
@@ -139,18 +148,8 @@ def targets(results: dict[str, EndpointResult]) -> list[str]:
     def p99_share(r: Rounds | None) -> float:
         return _p99_delta(sat, "traces", r) / _p99_delta(sat, "usual", r)
 
-    def r_loss(r: Rounds | None) -> float:
-        return _loss(realistic.saturation, "instrumented", r)
-
-    def r_shared(r: Rounds | None) -> float:
-        return _shared_loss(realistic.shared, "instrumented", r)
-
-    def r_p99(r: Rounds | None) -> float:
-        return _p99_delta(realistic.latency, "instrumented", r)
-
     rows = []
-    one, v1 = _judged(loss_share, tn, 0.5, "{:.2f}")
-    two, v2 = _judged(shared_share, tn, 0.5, "{:.2f}")
+    both_ways, verdict_1 = _judged_twice(loss_share, shared_share, tn, 0.5, "{:.2f}")
     rows.append(
         (
             "trivial, 100% sampling: tracing's req/s loss at most half the usual wiring's",
@@ -159,8 +158,8 @@ def targets(results: dict[str, EndpointResult]) -> list[str]:
             f"{-_shared_loss(shared, 'usual'):+.1f}% on a shared core (with metrics and logs "
             f"too: {-_loss(sat, 'instrumented'):+.1f}%, "
             f"{-_shared_loss(shared, 'instrumented'):+.1f}%)",
-            f"share of the usual loss: {one} one at a time, {two} shared",
-            both([v1, v2]),
+            f"share of the usual loss: {both_ways}",
+            verdict_1,
         )
     )
     est, v = _judged(p99_share, tn, 0.5, "{:.2f}")
@@ -173,17 +172,22 @@ def targets(results: dict[str, EndpointResult]) -> list[str]:
             v,
         )
     )
-    one, v1 = _judged(r_loss, rn, 10.0, "{:.1f}")
-    two, v2 = _judged(r_shared, rn, 10.0, "{:.1f}")
+    both_ways, verdict_3 = _judged_twice(
+        partial(_loss, realistic.saturation, "instrumented"),
+        partial(_shared_loss, realistic.shared, "instrumented"),
+        rn,
+        10.0,
+        "{:.1f}",
+    )
     rows.append(
         (
             "realistic, 10% sampling: at most 10% fewer req/s than bare",
             "instrumented against bare",
-            f"loss, %: {one} one at a time, {two} shared",
-            both([v1, v2]),
+            f"loss, %: {both_ways}",
+            verdict_3,
         )
     )
-    est, v = _judged(r_p99, rn, 1.0, "{:+.2f}")
+    est, v = _judged(partial(_p99_delta, realistic.latency, "instrumented"), rn, 1.0, "{:+.2f}")
     rows.append(
         (
             f"realistic, 10% sampling: at most +1 ms p99 (fixed rate, {realistic.rate} req/s)",

@@ -45,10 +45,9 @@ from opentelemetry.util.http import redact_url
 from requests import PreparedRequest, Response, Session
 from requests.structures import CaseInsensitiveDict
 
+from flaskops.flask.server_spans import KNOWN_METHODS
+
 _MARK = "flaskops_client_spans"
-_KNOWN_METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
-)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -65,10 +64,10 @@ def _attributes(request: PreparedRequest, method: str) -> dict[str, str | int]:
     url = request.url or ""
     parts = urlsplit(url)
     attributes: dict[str, str | int] = {
-        HTTP_REQUEST_METHOD: method if method in _KNOWN_METHODS else "_OTHER",
+        HTTP_REQUEST_METHOD: method if method in KNOWN_METHODS else "_OTHER",
         URL_FULL: redact_url(url),
     }
-    if method not in _KNOWN_METHODS:
+    if method not in KNOWN_METHODS:
         attributes[HTTP_REQUEST_METHOD_ORIGINAL] = method
     if parts.hostname:
         attributes[SERVER_ADDRESS] = parts.hostname
@@ -97,7 +96,7 @@ def install_client_spans(provider: TracerProvider, version: str = "") -> bool:
             return original(self, request, **kwargs)
         method = (request.method or "GET").upper()
         span = tracer.start_span(
-            method if method in _KNOWN_METHODS else "HTTP",
+            method if method in KNOWN_METHODS else "HTTP",
             kind=SpanKind.CLIENT,
             attributes=_attributes(request, method),
         )

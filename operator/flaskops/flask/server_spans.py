@@ -35,7 +35,8 @@ from opentelemetry.semconv.attributes.http_attributes import (
 from opentelemetry.semconv.attributes.url_attributes import URL_PATH, URL_SCHEME
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-_KNOWN_METHODS = frozenset(
+# The HTTP methods semconv names; others are reported as _OTHER (shared with client_spans).
+KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
 )
 
@@ -58,7 +59,7 @@ class ServerSpans:
         if path in self.excluded:
             return self.wrapped(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
-        if method not in _KNOWN_METHODS:
+        if method not in KNOWN_METHODS:
             method = "_OTHER"
         parent = extract(environ, getter=wsgi_getter)
         span = self.tracer.start_span(

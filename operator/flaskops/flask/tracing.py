@@ -104,6 +104,7 @@ def setup_tracing(
 ) -> TracerProvider:
     env = os.environ if env is None else env
     provider = make_provider(service, version, env)
+    scope_version = _version()
     current = trace.get_tracer_provider()
     if isinstance(current, trace.ProxyTracerProvider):
         trace.set_tracer_provider(provider)
@@ -116,7 +117,7 @@ def setup_tracing(
             app, tracer_provider=provider, excluded_urls=excluded
         )
     else:
-        ServerSpans(app, provider.get_tracer("flaskops.flask", _version()), excluded_paths)
+        ServerSpans(app, provider.get_tracer("flaskops.flask", scope_version), excluded_paths)
     # Outgoing calls: one wrapper per process. Whoever instrumented requests first (an
     # earlier instrument(), or OpenTelemetry's auto-instrumentation) keeps it.
     requests_instrumentor = RequestsInstrumentor()
@@ -125,7 +126,7 @@ def setup_tracing(
     if upstream_only:
         requests_instrumentor.instrument(tracer_provider=provider)
     else:
-        install_client_spans(provider, _version())
+        install_client_spans(provider, scope_version)
     return provider
 
 
