@@ -6,7 +6,7 @@ The reference service's app runs in this process, fully instrumented (spans to a
 OpenTelemetry Collector; for orders, a bare catalog under gunicorn on the other core).
 Requests are driven straight through its WSGI callable, and every `--block` requests the
 configuration changes: the tracing middleware, the client spans, the span
-processors, the metrics hooks and the JSON log handler are bypassed or put back. CPU time
+processors, the metrics middleware and the JSON log handler are bypassed or put back. CPU time
 is summed per configuration over all cycles, so a drift in the host's speed (tens of
 percent from one minute to the next here) falls evenly on every configuration, which
 separate benchmark runs cannot promise. docs/benchmarks.md explains what it found.
@@ -40,6 +40,7 @@ CONFIGS: dict[str, set[str]] = {
     "instrumented": set(),
     "no tracing": {"tracing"},
     "no export": {"export"},
+    "no shortcuts": {"shortcuts"},
     "no client spans": {"client spans"},
     "no metrics": {"metrics"},
     "no logs": {"logs"},
@@ -52,35 +53,42 @@ class Switchboard:
 
     def __init__(self, app: Any) -> None:
         import requests
+        from flaskops.flask import client_spans
+        from opentelemetry.propagate import inject
 
         self.app = app
-        self.middleware = app.wsgi_app
-        self.inner = self.middleware.wrapped
+        self.middleware = app.wsgi_app  # server_spans.ServerSpans, around
+        self.timer = self.middleware.wrapped  # metrics' _Timer, around
+        self.flask_wsgi = self.timer.wrapped  # Flask's own wsgi_app
         self.session_cls = requests.Session
         self.client_spans = requests.Session.send  # flaskops.flask.client_spans' wrapper
         self.original_send = self.client_spans.__wrapped__
         provider = app.extensions["flaskops"].tracer_provider
         self.processors = provider._active_span_processor
         self.span_processors = self.processors._span_processors
-        self.before = list(app.before_request_funcs[None])
-        self.after = list(app.after_request_funcs[None])
-        self.metrics_hooks = {
-            f for f in self.before + self.after if f.__qualname__.startswith("RequestMetrics")
-        }
+        self.w3c_propagation = self.middleware.w3c_propagation
+        self.client_module = client_spans
+        self.propagate_unsampled = client_spans._propagate_unsampled
+        self.inject_only = lambda _, headers, active: inject(headers, active)  # the SDK's path
         self.root = logging.getLogger()
         self.handlers = list(self.root.handlers)
 
     def set(self, off: set[str]) -> None:
+        inner = self.flask_wsgi if "metrics" in off else self.timer
+        self.middleware.wrapped = inner
         tracing = "tracing" not in off
-        self.app.wsgi_app = self.middleware if tracing else self.inner
+        self.app.wsgi_app = self.middleware if tracing else inner
         if not tracing or "client spans" in off:
             self.session_cls.send = self.original_send
         else:
             self.session_cls.send = self.client_spans
+        shortcuts = "shortcuts" not in off
+        # flaskops.flask.w3c's shortcuts, server and client, off: the SDK's general path
+        self.middleware.w3c_propagation = self.w3c_propagation if shortcuts else lambda: False
+        self.client_module._propagate_unsampled = (
+            self.propagate_unsampled if shortcuts else self.inject_only
+        )
         self.processors._span_processors = () if "export" in off else self.span_processors
-        keep = (lambda f: f not in self.metrics_hooks) if "metrics" in off else (lambda f: True)
-        self.app.before_request_funcs[None] = [f for f in self.before if keep(f)]
-        self.app.after_request_funcs[None] = [f for f in self.after if keep(f)]
         self.root.handlers = [] if "logs" in off else self.handlers
 
 
@@ -98,8 +106,9 @@ def environ_factory(path: str, parent_sampling: float | None) -> Callable[[], di
             "wsgi.input": io.BytesIO(),
             "wsgi.errors": sys.stderr,
         }
-        if parent_sampling is not None:  # as a caller would send it
-            flags = "01" if random.random() < parent_sampling else "00"
+        if parent_sampling is not None:  # as a caller would send it: the SDK's ids are
+            # marked random (W3C level 2's flag 02), sampled or not
+            flags = "03" if random.random() < parent_sampling else "02"
             trace, span = random.getrandbits(128), random.getrandbits(64)
             env["HTTP_TRACEPARENT"] = f"00-{trace:032x}-{span:016x}-{flags}"
         return env

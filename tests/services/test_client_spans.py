@@ -8,45 +8,26 @@ from typing import Any
 
 import pytest
 import requests
-from flaskops.flask.client_spans import (
-    drops_unsampled_children,
-    install_client_spans,
-    uninstall_client_spans,
-)
-from opentelemetry import context, trace
+from flaskops.flask.client_spans import install_client_spans, uninstall_client_spans
+from opentelemetry import baggage, context, trace
 from opentelemetry.instrumentation.utils import suppress_http_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import (
-    ALWAYS_ON,
-    ParentBased,
-    ParentBasedTraceIdRatio,
-    Sampler,
-    TraceIdRatioBased,
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    StatusCode,
+    TraceFlags,
+    TraceState,
 )
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
 from requests.adapters import BaseAdapter
 from requests.models import PreparedRequest, Response
 
 ORIGINAL_SEND = requests.Session.send
 UNSAMPLED = SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, is_remote=False)
-
-
-@pytest.mark.parametrize(
-    ("sampler", "expected"),
-    [
-        (ParentBased(ALWAYS_ON), True),
-        (ParentBasedTraceIdRatio(0.1), True),
-        (TraceIdRatioBased(0.1), False),
-        (ALWAYS_ON, False),
-        (ParentBased(ALWAYS_ON, local_parent_not_sampled=ALWAYS_ON), False),
-    ],
-)
-def test_only_samplers_that_drop_unsampled_children_qualify(
-    sampler: Sampler, expected: bool
-) -> None:
-    assert drops_unsampled_children(sampler) is expected
 
 
 class Recorder(BaseAdapter):
@@ -233,3 +214,28 @@ def test_a_request_without_headers_gets_them(
     finally:
         context.detach(token)
     assert adapter.sent[0]["traceparent"].endswith("-0000000000000002-00")
+
+
+def test_an_unsampled_parent_passes_on_its_tracestate_and_baggage(
+    instrumented: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    """The header-only path writes traceparent itself only when there is nothing else to
+    carry; otherwise the propagators' inject runs and keeps tracestate and baggage."""
+    adapter = Recorder()
+    with_state = SpanContext(
+        UNSAMPLED.trace_id,
+        UNSAMPLED.span_id,
+        is_remote=False,
+        trace_state=TraceState([("vendor", "abc")]),
+    )
+    under(with_state, adapter)
+    token = context.attach(baggage.set_baggage("tenant", "acme"))
+    try:
+        under(UNSAMPLED, adapter)
+    finally:
+        context.detach(token)
+    assert adapter.sent[0]["tracestate"] == "vendor=abc"
+    assert adapter.sent[1]["baggage"] == "tenant=acme"
+    assert {s["traceparent"] for s in adapter.sent} == {
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask import Flask, abort
 from flaskops.flask import instrument
@@ -98,3 +100,30 @@ def test_fault_knobs_are_validated() -> None:
     with pytest.raises(ValueError, match=">= 0"):
         Faults.from_env({"FAULT_LATENCY_MS": "-1"})
     assert not Faults.from_env({}).active
+
+
+def test_durations_cover_every_hook_and_each_request_counts_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Metrics time the request around Flask, so an app's own before_request hooks (the
+    fault knobs' added latency among them) are inside the measured duration."""
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    app = make_app()
+    app.before_request(lambda: time.sleep(0.05))
+    telemetry = instrument(app, tracing=False, json_logs=False)
+    client = app.test_client()
+    client.get("/orders/1")
+    client.get("/orders/13")
+    assert telemetry.metrics is not None
+    registry = telemetry.metrics.registry
+    labels = {"method": "GET", "path": "/orders/<int:order_id>"}
+    for status in ("200", "500"):
+        seconds = registry.get_sample_value(
+            "flask_http_request_duration_seconds_sum", {**labels, "status": status}
+        )
+        count = registry.get_sample_value(
+            "flask_http_request_duration_seconds_count", {**labels, "status": status}
+        )
+        assert count == 1
+        assert seconds is not None
+        assert seconds >= 0.05

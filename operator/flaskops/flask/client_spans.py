@@ -12,8 +12,9 @@ So this wrapper of `Session.send`:
 - leaves the call alone when HTTP instrumentation is suppressed (as the upstream one does);
 - when the current span is unsampled and the sampler drops children of unsampled parents
   (every `parentbased_*` sampler of the SDK does, unless configured otherwise), injects
-  only the W3C `traceparent` (flags 00), so the next service follows the same decision and
-  its log lines carry the same trace_id;
+  only the W3C `traceparent` (not sampled), so the next service follows the same decision
+  and its log lines carry the same trace_id; with the default W3C propagators and no
+  tracestate or baggage to carry, it writes that header itself (flaskops.flask.w3c);
 - otherwise starts a CLIENT span through the SDK's `start_span` (its sampler decides),
   injects its context and, if it records, sets the stable HTTP semantic-convention
   attributes: http.request.method, server.address, server.port, url.full (credentials
@@ -27,11 +28,12 @@ import functools
 from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry import trace
+from opentelemetry import context, trace
+from opentelemetry.baggage import get_all as current_baggage
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import is_http_instrumentation_enabled
 from opentelemetry.propagate import inject
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, StaticSampler
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.http_attributes import (
     HTTP_REQUEST_METHOD,
@@ -40,24 +42,21 @@ from opentelemetry.semconv.attributes.http_attributes import (
 )
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.semconv.attributes.url_attributes import URL_FULL
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 from opentelemetry.util.http import redact_url
 from requests import PreparedRequest, Response, Session
 from requests.structures import CaseInsensitiveDict
 
 from flaskops.flask.server_spans import KNOWN_METHODS
+from flaskops.flask.w3c import (
+    W3CPropagation,
+    drops_unsampled,
+    sdk_counts_spans,
+    unsampled_traceparent,
+)
 
 _MARK = "flaskops_client_spans"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def drops_unsampled_children(sampler: Sampler) -> bool:
-    """True when `sampler` always drops a span whose local parent is not sampled."""
-    if not isinstance(sampler, ParentBased):
-        return False
-    # The SDK keeps the delegates private; a sampler without them is not assumed to drop.
-    delegate = getattr(sampler, "_local_parent_not_sampled", None)
-    return isinstance(delegate, StaticSampler) and delegate._decision is Decision.DROP
 
 
 def _attributes(request: PreparedRequest, method: str) -> dict[str, str | int]:
@@ -83,16 +82,17 @@ def install_client_spans(provider: TracerProvider, version: str = "") -> bool:
         return False
     original = Session.send
     tracer = provider.get_tracer("flaskops.flask", version)
-    short_path = drops_unsampled_children(provider.sampler)
+    short_path = drops_unsampled(provider.sampler, "local") and not sdk_counts_spans()
 
     def send(self: Session, request: PreparedRequest, **kwargs: Any) -> Response:
         if not is_http_instrumentation_enabled():
             return original(self, request, **kwargs)
         if request.headers is None:  # as RequestsInstrumentor guards it
             request.headers = CaseInsensitiveDict()
-        current = trace.get_current_span().get_span_context()
+        active = context.get_current()
+        current = trace.get_current_span(active).get_span_context()
         if short_path and current.is_valid and not current.trace_flags.sampled:
-            inject(request.headers)
+            _propagate_unsampled(current, request.headers, active)
             return original(self, request, **kwargs)
         method = (request.method or "GET").upper()
         span = tracer.start_span(
@@ -123,6 +123,20 @@ def install_client_spans(provider: TracerProvider, version: str = "") -> bool:
     setattr(send, _MARK, True)
     Session.send = send  # type: ignore[method-assign]
     return True
+
+
+_w3c_propagation = W3CPropagation()
+
+
+def _propagate_unsampled(
+    current: SpanContext, headers: CaseInsensitiveDict[str], active: Context
+) -> None:
+    # flaskops.flask.w3c: with the default W3C propagators and nothing else to carry, the
+    # header is what their inject would write.
+    if not current.trace_state and not current_baggage(active) and _w3c_propagation():
+        headers["traceparent"] = unsampled_traceparent(current)
+    else:
+        inject(headers, active)
 
 
 def uninstall_client_spans() -> None:

@@ -12,6 +12,7 @@ or `<unmatched>` for a 404 without a route, never the raw URL.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from time import perf_counter
 from typing import Any
 
@@ -28,7 +29,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 
 UNMATCHED = "<unmatched>"
-_START = "flaskops.start"
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def multiprocess_dir() -> str | None:
@@ -90,19 +92,10 @@ class RequestMetrics:
 
     def init_app(self, app: Flask, metrics_path: str) -> None:
         excluded = self.excluded_paths | {metrics_path}
-
-        def start_timer() -> None:
-            request.environ[_START] = perf_counter()
-
-        def record(response: Response) -> Response:
-            started = request.environ.get(_START)
-            if started is None:  # a before_request hook registered earlier short-circuited
-                return response
-            rule = request.url_rule
-            path = rule.rule if rule is not None else UNMATCHED
-            if path not in excluded:
-                self.observe(request.method, path, response.status_code, perf_counter() - started)
-            return response
+        # A WSGI middleware rather than before/after_request hooks: Flask checks every hook
+        # for a coroutine on each call and `request` is a context-local proxy, which made
+        # the hooks a third of the metrics' per-request cost (docs/benchmarks.md).
+        app.wsgi_app = _Timer(app.wsgi_app, self, excluded)  # type: ignore[method-assign]
 
         def count_exception(sender: Flask, exception: BaseException, **_: object) -> None:
             rule = request.url_rule
@@ -110,9 +103,6 @@ class RequestMetrics:
             if path not in excluded:
                 self.exceptions.labels(request.method, path).inc()
 
-        # Registered first so the timer includes every other before_request hook.
-        app.before_request_funcs.setdefault(None, []).insert(0, start_timer)
-        app.after_request(record)
         got_request_exception.connect(count_exception, app, weak=False)
         app.add_url_rule(metrics_path, "flaskops_metrics", self.exposition)
 
@@ -127,3 +117,41 @@ class RequestMetrics:
             body = generate_latest(self.registry)
         # The 0.0.4 content type: what every Prometheus 2.x parses as the classic text format.
         return Response(body, content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+class _Timer:
+    """Times each request from the moment Flask gets it to the moment it starts the
+    response, and records it there, inside the request context, where the matched rule is
+    known (Flask's request object is in the WSGI environ as `werkzeug.request`)."""
+
+    __slots__ = ("excluded", "metrics", "wrapped")
+
+    def __init__(self, wrapped: WSGIApp, metrics: RequestMetrics, excluded: frozenset[str]):
+        self.wrapped = wrapped
+        self.metrics = metrics
+        self.excluded = excluded
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        return self.wrapped(environ, _Recorder(self, environ, start_response))
+
+
+class _Recorder:
+    __slots__ = ("environ", "start_response", "started", "timer")
+
+    def __init__(self, timer: _Timer, environ: dict[str, Any], start_response: StartResponse):
+        self.timer = timer
+        self.environ = environ
+        self.start_response = start_response
+        self.started: float | None = perf_counter()
+
+    def __call__(self, status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        if self.started is not None:  # a second call (with exc_info) is the same request
+            seconds = perf_counter() - self.started
+            self.started = None
+            flask_request = self.environ.get("werkzeug.request")
+            rule = flask_request.url_rule if flask_request is not None else None
+            path = rule.rule if rule is not None else UNMATCHED
+            if path not in self.timer.excluded:
+                method = self.environ.get("REQUEST_METHOD", "GET").upper()
+                self.timer.metrics.observe(method, path, int(status[:3]), seconds)
+        return self.start_response(status, headers, *args)

@@ -8,8 +8,10 @@ SQL-commenter context. At the chart's default 10% sampling nine requests in ten 
 that for a span nobody keeps. This middleware asks the sampler first (through the SDK's
 normal `start_span`) and builds attributes only for spans that record; W3C context is
 still extracted and made current on every request, so logs carry trace ids and outgoing
-calls propagate the (unsampled) trace. `FLASKOPS_TRACING_MIDDLEWARE=opentelemetry`
-switches back to FlaskInstrumentor.
+calls propagate the (unsampled) trace; under an unsampled caller, with the SDK's default
+propagators and sampler, that context is computed from the `traceparent` header directly
+(flaskops.flask.w3c). `FLASKOPS_TRACING_MIDDLEWARE=opentelemetry` switches back to
+FlaskInstrumentor.
 
 Attributes follow the stable HTTP semantic conventions, limited to the required ones plus
 the route: http.request.method, url.path, url.scheme, http.route,
@@ -24,8 +26,10 @@ from typing import Any
 from flask import Flask, request
 from flask.signals import got_request_exception
 from opentelemetry import context, trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.wsgi import wsgi_getter
 from opentelemetry.propagate import extract
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.http_attributes import (
     HTTP_REQUEST_METHOD,
@@ -33,7 +37,21 @@ from opentelemetry.semconv.attributes.http_attributes import (
     HTTP_ROUTE,
 )
 from opentelemetry.semconv.attributes.url_attributes import URL_PATH, URL_SCHEME
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+)
+
+from flaskops.flask.w3c import (
+    W3CPropagation,
+    drops_unsampled,
+    sdk_counts_spans,
+    unsampled_parent,
+)
 
 # The HTTP methods semconv names; others are reported as _OTHER (shared with client_spans).
 KNOWN_METHODS = frozenset(
@@ -45,11 +63,22 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class ServerSpans:
-    """WSGI middleware around `app.wsgi_app`; install with `ServerSpans(app, tracer, ...)`."""
+    """WSGI middleware around `app.wsgi_app`; install with `ServerSpans(app, provider, ...)`."""
 
-    def __init__(self, app: Flask, tracer: trace.Tracer, excluded_paths: Iterable[str]) -> None:
-        self.tracer = tracer
+    def __init__(
+        self,
+        app: Flask,
+        provider: TracerProvider,
+        excluded_paths: Iterable[str],
+        scope_version: str = "",
+    ) -> None:
+        self.tracer = provider.get_tracer("flaskops.flask", scope_version)
+        self.new_span_id = provider.id_generator.generate_span_id
         self.excluded = frozenset(excluded_paths)
+        # flaskops.flask.w3c: requests under an unsampled caller skip the SDK's general
+        # path when the defaults make its outcome known. `shortcut` is False otherwise.
+        self.shortcut = drops_unsampled(provider.sampler, "remote") and not sdk_counts_spans()
+        self.w3c_propagation = W3CPropagation()
         self.wrapped: WSGIApp = app.wsgi_app
         app.wsgi_app = self  # type: ignore[method-assign]
         got_request_exception.connect(self._on_exception, app, weak=False)
@@ -58,10 +87,17 @@ class ServerSpans:
         path = environ.get("PATH_INFO") or "/"
         if path in self.excluded:
             return self.wrapped(environ, start_response)
+        w3c = self.w3c_propagation() and not _carries_state(environ)
+        traceparent = environ.get("HTTP_TRACEPARENT")
+        if w3c and self.shortcut:
+            caller = unsampled_parent(traceparent)
+            if caller is not None:
+                return self._unsampled(*caller, environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in KNOWN_METHODS:
             method = "_OTHER"
-        parent = extract(environ, getter=wsgi_getter)
+        # With nothing to extract, the W3C propagators would return an empty context.
+        parent = Context() if w3c and traceparent is None else extract(environ, getter=wsgi_getter)
         span = self.tracer.start_span(
             method,
             context=parent,
@@ -82,11 +118,32 @@ class ServerSpans:
             context.detach(token)
             span.end()
 
+    def _unsampled(
+        self,
+        trace_id: int,
+        flags: TraceFlags,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        # What extract + start_span give under an unsampled caller: a span of its own id
+        # in the caller's trace, not recording, made current for logs and outgoing calls.
+        span = NonRecordingSpan(SpanContext(trace_id, self.new_span_id(), False, flags))
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            return self.wrapped(environ, start_response)
+        finally:
+            context.detach(token)
+
     @staticmethod
     def _on_exception(sender: Flask, exception: BaseException, **_: object) -> None:
         span = trace.get_current_span()
         if span.is_recording():
             span.record_exception(exception)
+
+
+def _carries_state(environ: dict[str, Any]) -> bool:
+    """A tracestate or baggage header must be extracted and passed on: the SDK's path."""
+    return "HTTP_TRACESTATE" in environ or "HTTP_BAGGAGE" in environ
 
 
 class _Responder:

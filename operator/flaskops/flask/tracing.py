@@ -117,7 +117,7 @@ def setup_tracing(
             app, tracer_provider=provider, excluded_urls=excluded
         )
     else:
-        ServerSpans(app, provider.get_tracer("flaskops.flask", scope_version), excluded_paths)
+        ServerSpans(app, provider, excluded_paths, scope_version)
     # Outgoing calls: one wrapper per process. Whoever instrumented requests first (an
     # earlier instrument(), or OpenTelemetry's auto-instrumentation) keeps it.
     requests_instrumentor = RequestsInstrumentor()
