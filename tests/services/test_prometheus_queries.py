@@ -33,8 +33,8 @@ def p99_ms(ns: str, service: str, track: str) -> str:
     )
 
 
-def drive(url: str, seconds: float) -> list[int]:
-    """Steady traffic from 4 clients, so several scrapes see the counters grow."""
+def drive(url: str, seconds: float, clients: int = 4) -> list[int]:
+    """Steady traffic from a few clients, so several scrapes see the counters grow."""
     statuses: list[int] = []
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -46,8 +46,8 @@ def drive(url: str, seconds: float) -> list[int]:
             with lock:
                 statuses.append(code)
 
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(client, range(4)))
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
     return statuses
 
 
@@ -77,7 +77,10 @@ def test_success_rate_and_p99_for_good_and_bad_versions(
                 **common,
                 "SERVICE_VERSION": "1.1.0",
                 "FAULT_ERROR_RATE": "0.5",
-                "FAULT_LATENCY_MS": "300",
+                # Far inside the (1, 2.5] s bucket: a host stall of over a second
+                # would be needed to push a request out of it. Close to a bucket's
+                # upper bound, one stalled request in a hundred moved the p99.
+                "FAULT_LATENCY_MS": "1100",
             },
         ) as canary,
     ):
@@ -88,9 +91,13 @@ def test_success_rate_and_p99_for_good_and_bad_versions(
         results: dict[str, list[int]] = {}
         threads = [
             threading.Thread(
-                target=lambda t=t, s=s: results.__setitem__(t, drive(f"{s.url}/orders/3", 8))
+                target=lambda t=t, s=s, n=n: results.__setitem__(
+                    t, drive(f"{s.url}/orders/3", 8, n)
+                )
             )
-            for t, s in (("stable", stable), ("canary", canary))
+            # 8 clients on the slow canary (as many as its 2 workers x 4 threads serve
+            # at once) for enough requests that the 50% error rate shows within 3 points.
+            for t, s, n in (("stable", stable, 4), ("canary", canary, 8))
         ]
         for t in threads:
             t.start()
@@ -106,9 +113,9 @@ def test_success_rate_and_p99_for_good_and_bad_versions(
         canary_rate = value(prometheus, success_rate(ns, "orders", "canary"))
         assert abs(canary_rate - 50.0) < 3, canary_rate
 
-        # Every canary request sleeps 300 ms, so all land in the (0.25, 0.5] bucket and
-        # histogram_quantile interpolates 0.25 + 0.99 * 0.25 s.
-        assert abs(value(prometheus, p99_ms(ns, "orders", "canary")) - 497.5) < 0.5
+        # Every canary request sleeps 1.1 s, so all land in the (1, 2.5] bucket and
+        # histogram_quantile interpolates 1 + 0.99 * 1.5 s.
+        assert abs(value(prometheus, p99_ms(ns, "orders", "canary")) - 2485.0) < 0.5
         assert value(prometheus, p99_ms(ns, "orders", "stable")) < 250
         # catalog served both tracks' calls and never failed.
         assert value(prometheus, success_rate(ns, "catalog", "stable")) == pytest.approx(100.0)

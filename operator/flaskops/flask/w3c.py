@@ -4,9 +4,9 @@ At the chart's default sampling (`parentbased_traceidratio`, 0.1) nine requests 
 not sampled, and for those the SDK's general path (the configured propagators' extract,
 the sampler behind `start_span`, the propagators' inject) ends in an outcome that is known
 from the `traceparent` header alone: a non-recording span in the caller's trace, and the
-same trace with flags 00 passed on. Profiling put that general path at 25-30 us of the
-~40 us tracing adds to catalog's unsampled requests (docs/benchmarks.md), so the server
-and client wrappers compute that outcome directly when, and only when:
+same trace passed on, still not sampled. That general path was most of what tracing
+added to catalog's unsampled requests (docs/benchmarks.md, item 15), so the server and
+client wrappers compute the outcome directly when, and only when:
 
 - the global propagator is the API's default W3C one (`tracecontext,baggage`, or
   `tracecontext` alone), checked against whatever is global at the time of the call;
