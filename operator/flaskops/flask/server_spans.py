@@ -128,7 +128,8 @@ class ServerSpans:
         # What extract + start_span give under an unsampled caller: a span of its own id
         # in the caller's trace, not recording, made current for logs and outgoing calls.
         span = NonRecordingSpan(SpanContext(trace_id, self.new_span_id(), False, flags))
-        token = context.attach(trace.set_span_in_context(span))
+        # On an empty context, as extract builds it when no context is given to it.
+        token = context.attach(trace.set_span_in_context(span, Context()))
         try:
             return self.wrapped(environ, start_response)
         finally:
