@@ -94,7 +94,7 @@ class RequestMetrics:
         excluded = self.excluded_paths | {metrics_path}
         # A WSGI middleware rather than before/after_request hooks: Flask checks every hook
         # for a coroutine on each call and `request` is a context-local proxy, which made
-        # the hooks a third of the metrics' per-request cost (docs/benchmarks.md).
+        # the hooks nearly half of the Python calls metrics made per request (docs/benchmarks.md).
         app.wsgi_app = _Timer(app.wsgi_app, self, excluded)  # type: ignore[method-assign]
 
         def count_exception(sender: Flask, exception: BaseException, **_: object) -> None:
