@@ -75,7 +75,7 @@ generate: venv ## regenerate the FlaskService CRD from the chart's values.schema
 	$(UV) run --frozen python -m flaskops.crd charts/flask-service/values.schema.json > $(CRD_FILE)
 
 .PHONY: bench-instrumentation
-bench-instrumentation: tools venv ## bare vs instrumented services under wrk and vegeta (~12 min); writes docs/benchmarks.md
+bench-instrumentation: tools venv ## bare vs instrumented services under wrk and vegeta (~17 min); writes docs/benchmarks.md
 	$(UV) run --frozen python hack/bench_instrumentation.py $(BENCH_ARGS)
 
 .PHONY: profile-instrumentation

@@ -21,10 +21,10 @@ Three kinds of run:
   fixed rate   (realistic endpoint) vegeta at half the bare variant's saturated throughput
                (open loop, the same offered load for every variant): p50/p99 latency
                without the queueing that any throughput loss causes at saturation
-All variants of an endpoint run side by side (idle ones cost nothing) and the runs
-alternate between them in short rounds, in rotating order: this host's speed drifts by
-tens of percent over minutes, and short interleaved rounds spread that drift evenly over
-the variants. Spans are exported over OTLP/HTTP to a real OpenTelemetry Collector. The
+Each round starts fresh processes for every variant (measure_endpoint says why), warms
+them up and runs each kind of run once per variant, in an order that rotates from round
+to round: this host's speed drifts by tens of percent over minutes, and short
+interleaved rounds spread that drift evenly over the variants. Spans are exported over OTLP/HTTP to a real OpenTelemetry Collector. The
 services are pinned to CPU 0, the load tools and the collector to CPU 1. Results go to
 docs/benchmarks.md, replacing only this benchmark's own section.
 """
@@ -35,14 +35,12 @@ import argparse
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -70,7 +68,6 @@ VARIANTS = {
         "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512",
     },
 }
-T = TypeVar("T")
 SERVER_CPUS = "0"
 CLIENT_CPUS = "1"
 
@@ -213,67 +210,72 @@ def services(
             yield f"{orders.url}/orders/7", [orders, catalog]
 
 
-def interleaved(names: list[str], rounds: int, run: Callable[[str, int], T]) -> dict[str, list[T]]:
-    """`rounds` runs per variant, alternating; each round starts with the next variant, so
-    none is always first (or last)."""
-    results: dict[str, list[T]] = {v: [] for v in names}
-    for round_no in range(rounds):
-        k = round_no % len(names)
-        for v in names[k:] + names[:k]:
-            results[v].append(run(v, round_no))
-    return results
+def rotated(names: list[str], round_no: int) -> list[str]:
+    """The variants in this round's order: each round starts with the next one, so none is
+    always first (or last)."""
+    k = round_no % len(names)
+    return names[k:] + names[:k]
 
 
 def measure_endpoint(
     endpoint: str, args: argparse.Namespace, tools: dict[str, str], collector: OtelCollector
 ) -> EndpointResult:
+    """Every round starts fresh processes for every variant (in the round's order), warms
+    them up, runs each kind of run once per variant and stops them.
+
+    Why fresh processes: identical copies of bare, started one after the other and measured
+    side by side, differed by up to 8% in req/s and CPU per request for as long as they
+    lived, the first started being the slowest in most runs. A variant that keeps its
+    processes for the whole run keeps that draw too, and it is as large as the effects
+    measured here. New processes each round make it part of the round-to-round noise,
+    which the medians and intervals account for (as pyperf spreads a benchmark over many
+    processes), and rotating the start order keeps any effect of the order off one variant.
+    """
     names = list(VARIANTS)
-    with ExitStack() as stack:
-        running = {
-            v: stack.enter_context(services(endpoint, v, collector, args.workers)) for v in names
-        }
-        for url, _ in running.values():
-            run_wrk(tools["wrk"], url, 2, args.connections)  # warm-up: imports, pools, caches
-
-        def saturate(v: str, round_no: int) -> Sample:
-            url, servers = running[v]
-            sample = run_wrk(tools["wrk"], url, args.duration, args.connections, servers)
-            print(
-                f"{endpoint:9} {v:12} wrk    round {round_no + 1:2}: {sample.rps:7.0f} req/s"
-                f"  p50 {sample.p50_ms:6.2f} ms  p99 {sample.p99_ms:6.2f} ms"
-                f"  cpu {sample.cpu_us:5.0f} us/req  errors {sample.errors}",
-                flush=True,
-            )
-            return sample
-
-        saturation = interleaved(names, args.rounds, saturate)
-        urls = {v: running[v][0] for v in names}
-        shared: dict[str, list[float]] = {v: [] for v in names}
-        for round_no in range(args.rounds):
+    saturation: dict[str, list[Sample]] = {v: [] for v in names}
+    shared: dict[str, list[float]] = {v: [] for v in names}
+    latency: dict[str, list[Latency]] = {v: [] for v in names}
+    # The fixed-rate run is the one the realistic endpoint's p99 target is judged on;
+    # on the trivial endpoint half of bare's throughput would overload the usual wiring.
+    fixed = endpoint in args.fixed_rate_endpoints.split(",")
+    rate = 0
+    for round_no in range(args.rounds):
+        order = rotated(names, round_no)
+        with ExitStack() as stack:
+            running = {
+                v: stack.enter_context(services(endpoint, v, collector, args.workers))
+                for v in order
+            }
+            urls = {v: running[v][0] for v in order}
+            run_wrk_together(tools["wrk"], urls, 2, args.connections)  # warm-up: imports, pools
+            prefix = f"{endpoint:9} round {round_no + 1:2}"
+            for v in order:
+                sample = run_wrk(
+                    tools["wrk"], urls[v], args.duration, args.connections, running[v][1]
+                )
+                saturation[v].append(sample)
+                print(
+                    f"{prefix} {v:12} wrk: {sample.rps:7.0f} req/s  p50 {sample.p50_ms:6.2f} ms"
+                    f"  p99 {sample.p99_ms:6.2f} ms  cpu {sample.cpu_us:5.0f} us/req"
+                    f"  errors {sample.errors}",
+                    flush=True,
+                )
             rps = run_wrk_together(tools["wrk"], urls, args.duration, args.connections)
             for v in names:
                 shared[v].append(rps[v])
-            print(
-                f"{endpoint:9} shared core  round {round_no + 1:2}: "
-                + "  ".join(f"{v} {rps[v]:5.0f}" for v in names),
-                flush=True,
-            )
-        bare_rps = statistics.median(s.rps for s in saturation["bare"])
-        rate = max(10, round(bare_rps * args.rate_fraction / 10) * 10)
-
-        def fixed_rate(v: str, round_no: int) -> Latency:
-            lat = run_vegeta(tools["vegeta"], running[v][0], rate, args.duration)
-            print(
-                f"{endpoint:9} {v:12} {rate:4}/s round {round_no + 1:2}: p50 {lat.p50_ms:6.2f} ms"
-                f"  p99 {lat.p99_ms:6.2f} ms  success {lat.success:.3f}",
-                flush=True,
-            )
-            return lat
-
-        # The fixed-rate run is the one the realistic endpoint's p99 target is judged on;
-        # on the trivial endpoint half of bare's throughput would overload the usual wiring.
-        fixed = endpoint in args.fixed_rate_endpoints.split(",")
-        latency = interleaved(names, args.rounds if fixed else 0, fixed_rate)
+            print(f"{prefix} shared core: " + "  ".join(f"{v} {rps[v]:5.0f}" for v in names))
+            if not fixed:
+                continue
+            if not rate:  # half of what bare sustained in the first round
+                rate = max(10, round(saturation["bare"][0].rps * args.rate_fraction / 10) * 10)
+            for v in order:
+                lat = run_vegeta(tools["vegeta"], urls[v], rate, args.duration)
+                latency[v].append(lat)
+                print(
+                    f"{prefix} {v:12} {rate}/s: p50 {lat.p50_ms:6.2f} ms"
+                    f"  p99 {lat.p99_ms:6.2f} ms  success {lat.success:.3f}",
+                    flush=True,
+                )
     return EndpointResult(saturation, shared, rate, latency)
 
 
