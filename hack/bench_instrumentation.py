@@ -263,10 +263,13 @@ def measure_endpoint(
             rps = run_wrk_together(tools["wrk"], urls, args.duration, args.connections)
             for v in names:
                 shared[v].append(rps[v])
-            print(f"{prefix} shared core: " + "  ".join(f"{v} {rps[v]:5.0f}" for v in names))
+            print(
+                f"{prefix} shared core: " + "  ".join(f"{v} {rps[v]:5.0f}" for v in names),
+                flush=True,
+            )
             if not fixed:
                 continue
-            if not rate:  # half of what bare sustained in the first round
+            if not rate:  # a fraction (half by default) of what bare sustained in round 1
                 rate = max(10, round(saturation["bare"][0].rps * args.rate_fraction / 10) * 10)
             for v in order:
                 lat = run_vegeta(tools["vegeta"], urls[v], rate, args.duration)
