@@ -12,9 +12,10 @@ or `<unmatched>` for a 404 without a route, never the raw URL.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from time import perf_counter
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask, Response, request
 from flask.signals import got_request_exception
@@ -29,8 +30,6 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 
 UNMATCHED = "<unmatched>"
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def multiprocess_dir() -> str | None:
@@ -126,19 +125,19 @@ class _Timer:
 
     __slots__ = ("excluded", "metrics", "wrapped")
 
-    def __init__(self, wrapped: WSGIApp, metrics: RequestMetrics, excluded: frozenset[str]):
+    def __init__(self, wrapped: WSGIApplication, metrics: RequestMetrics, excluded: frozenset[str]):
         self.wrapped = wrapped
         self.metrics = metrics
         self.excluded = excluded
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return self.wrapped(environ, _Recorder(self, environ, start_response))
 
 
 class _Recorder:
     __slots__ = ("environ", "start_response", "started", "timer")
 
-    def __init__(self, timer: _Timer, environ: dict[str, Any], start_response: StartResponse):
+    def __init__(self, timer: _Timer, environ: WSGIEnvironment, start_response: StartResponse):
         self.timer = timer
         self.environ = environ
         self.start_response = start_response

@@ -20,8 +20,9 @@ http.response.status_code (and error.type on 5xx).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask, request
 from flask.signals import got_request_exception
@@ -58,9 +59,6 @@ KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
 )
 
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
 
 class ServerSpans:
     """WSGI middleware around `app.wsgi_app`; install with `ServerSpans(app, provider, ...)`."""
@@ -79,11 +77,11 @@ class ServerSpans:
         # path when the defaults make its outcome known. `shortcut` is False otherwise.
         self.shortcut = drops_unsampled(provider.sampler, "remote") and not sdk_counts_spans()
         self.w3c_propagation = W3CPropagation()
-        self.wrapped: WSGIApp = app.wsgi_app
+        self.wrapped: WSGIApplication = app.wsgi_app
         app.wsgi_app = self  # type: ignore[method-assign]
         got_request_exception.connect(self._on_exception, app, weak=False)
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
         if path in self.excluded:
             return self.wrapped(environ, start_response)
@@ -122,7 +120,7 @@ class ServerSpans:
         self,
         trace_id: int,
         flags: TraceFlags,
-        environ: dict[str, Any],
+        environ: WSGIEnvironment,
         start_response: StartResponse,
     ) -> Iterable[bytes]:
         # What extract + start_span give under an unsampled caller: a span of its own id
@@ -142,7 +140,7 @@ class ServerSpans:
             span.record_exception(exception)
 
 
-def _carries_state(environ: dict[str, Any]) -> bool:
+def _carries_state(environ: WSGIEnvironment) -> bool:
     """A tracestate or baggage header must be extracted and passed on: the SDK's path."""
     return "HTTP_TRACESTATE" in environ or "HTTP_BAGGAGE" in environ
 
