@@ -18,12 +18,11 @@ from flaskops.flask.w3c import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
-from opentelemetry import baggage, propagate, trace
+from opentelemetry import propagate, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
@@ -34,6 +33,8 @@ from opentelemetry.sdk.trace.sampling import (
 )
 from opentelemetry.trace import SpanContext, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from tests.support.context_view import context_app, view
 
 W3C = TraceContextTextMapPropagator()
 
@@ -164,33 +165,7 @@ CALLER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
 
 @pytest.fixture
 def served() -> tuple[Flask, ServerSpans, InMemorySpanExporter]:
-    provider = TracerProvider(sampler=ParentBasedTraceIdRatio(0.1))
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    app = Flask("w3c")
-
-    @app.get("/")
-    def seen() -> dict[str, Any]:
-        ctx = trace.get_current_span().get_span_context()
-        return {
-            "trace_id": f"{ctx.trace_id:032x}",
-            "span_id": f"{ctx.span_id:016x}",
-            "flags": int(ctx.trace_flags),
-            "remote": ctx.is_remote,
-            "recording": trace.get_current_span().is_recording(),
-            "tracestate": ctx.trace_state.to_header(),
-            "baggage": dict(baggage.get_all()),
-        }
-
-    middleware = ServerSpans(app, provider, ())
-    return app, middleware, exporter
-
-
-def view(app: Flask, headers: dict[str, str]) -> dict[str, Any]:
-    response = app.test_client().get("/", headers=headers)
-    assert response.status_code == 200
-    body: dict[str, Any] = response.get_json()
-    return body
+    return context_app(TracerProvider(sampler=ParentBasedTraceIdRatio(0.1)))
 
 
 @pytest.mark.parametrize(

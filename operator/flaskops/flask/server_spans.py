@@ -10,8 +10,9 @@ normal `start_span`) and builds attributes only for spans that record; W3C conte
 still extracted and made current on every request, so logs carry trace ids and outgoing
 calls propagate the (unsampled) trace; under an unsampled caller, with the SDK's default
 propagators and sampler, that context is computed from the `traceparent` header directly
-(flaskops.flask.w3c). `FLASKOPS_TRACING_MIDDLEWARE=opentelemetry` switches back to
-FlaskInstrumentor.
+(flaskops.flask.w3c), and a root request the sampler will drop gets its non-recording
+span without the SDK's general path either (flaskops.flask.root_sampling).
+`FLASKOPS_TRACING_MIDDLEWARE=opentelemetry` switches back to FlaskInstrumentor.
 
 Attributes follow the stable HTTP semantic conventions, limited to the required ones plus
 the route: http.request.method, url.path, url.scheme, http.route,
@@ -47,6 +48,7 @@ from opentelemetry.trace import (
     TraceFlags,
 )
 
+from flaskops.flask.root_sampling import LOW_BITS, RootIds, root_bound
 from flaskops.flask.w3c import (
     W3CPropagation,
     drops_unsampled,
@@ -76,6 +78,16 @@ class ServerSpans:
         # flaskops.flask.w3c: requests under an unsampled caller skip the SDK's general
         # path when the defaults make its outcome known. `shortcut` is False otherwise.
         self.shortcut = drops_unsampled(provider.sampler, "remote") and not sdk_counts_spans()
+        # flaskops.flask.root_sampling: root requests the sampler will drop skip it too.
+        # `root_ids` is None otherwise.
+        ids, bound = provider.id_generator, root_bound(provider.sampler)
+        self.root_ids: RootIds | None = None
+        self.root_bound = bound or 0
+        if isinstance(ids, RootIds) and bound is not None and not sdk_counts_spans():
+            self.root_ids = ids
+        self.root_flags = TraceFlags(
+            TraceFlags.RANDOM_TRACE_ID if ids.is_trace_id_random() else TraceFlags.DEFAULT
+        )
         self.w3c_propagation = W3CPropagation()
         self.wrapped: WSGIApplication = app.wsgi_app
         app.wsgi_app = self  # type: ignore[method-assign]
@@ -87,7 +99,15 @@ class ServerSpans:
             return self.wrapped(environ, start_response)
         w3c = self.w3c_propagation() and not _carries_state(environ)
         traceparent = environ.get("HTTP_TRACEPARENT")
-        if w3c and self.shortcut:
+        handed: RootIds | None = None
+        if w3c and traceparent is None and self.root_ids is not None:
+            root_id = self.root_ids.draw()
+            if root_id & LOW_BITS >= self.root_bound:
+                return self._unsampled(root_id, self.root_flags, environ, start_response)
+            # Sampled: start_span below makes the span, and its trace id is this one.
+            handed = self.root_ids
+            handed.hand_over(root_id)
+        elif w3c and self.shortcut:
             caller = unsampled_parent(traceparent)
             if caller is not None:
                 return self._unsampled(*caller, environ, start_response)
@@ -96,16 +116,20 @@ class ServerSpans:
             method = "_OTHER"
         # With nothing to extract, the W3C propagators would return an empty context.
         parent = Context() if w3c and traceparent is None else extract(environ, getter=wsgi_getter)
-        span = self.tracer.start_span(
-            method,
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes={
-                HTTP_REQUEST_METHOD: method,
-                URL_PATH: path,
-                URL_SCHEME: environ.get("wsgi.url_scheme", "http"),
-            },
-        )
+        try:
+            span = self.tracer.start_span(
+                method,
+                context=parent,
+                kind=SpanKind.SERVER,
+                attributes={
+                    HTTP_REQUEST_METHOD: method,
+                    URL_PATH: path,
+                    URL_SCHEME: environ.get("wsgi.url_scheme", "http"),
+                },
+            )
+        finally:
+            if handed is not None:  # consumed by start_span, unless it returned before drawing
+                handed.hand_over(None)
         token = context.attach(trace.set_span_in_context(span, parent))
         try:
             if span.is_recording():

@@ -34,6 +34,7 @@ from opentelemetry.sdk.trace.export import (
 
 from flaskops.flask.client_spans import install_client_spans
 from flaskops.flask.otlp_transport import exporter_transport
+from flaskops.flask.root_sampling import RootIds
 from flaskops.flask.server_spans import ServerSpans
 
 log = logging.getLogger("flaskops.tracing")
@@ -87,7 +88,8 @@ def make_provider(service: str, version: str, env: Mapping[str, str]) -> TracerP
     # Explicit attributes win over OTEL_RESOURCE_ATTRIBUTES in Resource.create, so the
     # name/version resolved by TelemetryConfig (which already honours those) are used.
     resource = Resource.create({"service.name": service, "service.version": version})
-    provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    # RootIds: the SDK's random ids, plus the hand-over flaskops.flask.root_sampling needs.
+    provider = TracerProvider(resource=resource, shutdown_on_exit=False, id_generator=RootIds())
     atexit.register(shutdown_bounded, provider, SHUTDOWN_FLUSH_SECONDS)
     exporter = make_exporter(env)
     if exporter is not None:
