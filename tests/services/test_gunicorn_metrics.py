@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from tests.support.exposition import assert_totals_are_the_histograms_counts
 from tests.support.services import RunningService, start_service
 
 SERIES = re.compile(r"^(?P<name>[a-z_]+)\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
@@ -33,8 +34,9 @@ def hammer(url: str, n: int) -> list[int]:
         return list(pool.map(lambda _: requests.get(url, timeout=10).status_code, range(n)))
 
 
-def worker_pids_with_counters(svc: RunningService) -> set[str]:
-    return {p.stem.split("_")[-1] for p in svc.multiproc_dir.glob("counter_*.db")}
+def worker_pids_with_requests(svc: RunningService) -> set[str]:
+    """Workers that recorded requests: each has its own histogram file."""
+    return {p.stem.split("_")[-1] for p in svc.multiproc_dir.glob("histogram_*.db")}
 
 
 def test_orders_calls_catalog_and_counts_are_exact() -> None:
@@ -60,8 +62,8 @@ def check_exact_counts(catalog: RunningService, orders: RunningService) -> None:
     assert body["total_cents"] == body["item"]["price_cents"] * 2
 
     # Requests were served by both workers of each service, and the counts are exact.
-    assert len(worker_pids_with_counters(orders)) >= 2
-    assert len(worker_pids_with_counters(catalog)) >= 2
+    assert len(worker_pids_with_requests(orders)) >= 2
+    assert len(worker_pids_with_requests(catalog)) >= 2
     o = scrape(orders.url)
     assert (
         value(
@@ -106,6 +108,7 @@ def test_labels_use_route_templates_and_statuses(catalog: RunningService) -> Non
         dict(labels)["path"] for (name, labels) in samples if name == "flask_http_request_total"
     }
     # Never the raw URL: five item ids are one series per status, and probes are not counted.
+    assert_totals_are_the_histograms_counts(requests.get(f"{catalog.url}/metrics", timeout=5).text)
     assert paths == {"/items/<int:item_id>", "<unmatched>"}
     assert totals["<unmatched>"] == 1
     assert (

@@ -10,6 +10,8 @@ from flaskops.flask import instrument
 from flaskops.flask.config import TelemetryConfig, resource_attributes
 from flaskops.flask.faults import Faults
 
+from tests.support.exposition import assert_totals_are_the_histograms_counts
+
 
 def make_app() -> Flask:
     app = Flask("parts")
@@ -71,6 +73,7 @@ def test_metrics_use_route_templates_and_count_exceptions(
     assert 'flask_exporter_info{service="parts",version="9"} 1.0' in text
     assert "/orders/1" not in text
     assert "healthz" not in text
+    assert_totals_are_the_histograms_counts(text)
 
 
 def test_service_identity_comes_from_otel_environment() -> None:

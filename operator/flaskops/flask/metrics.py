@@ -5,6 +5,9 @@ scrape see one random worker. prometheus-client's multiprocess mode (PROMETHEUS_
 set before prometheus_client is first imported) keeps each worker's values in an mmap'd file
 and sums them at scrape time; `flaskops.flask.gunicorn` prepares that directory.
 
+`flask_http_request_total` is served from the duration histogram's count (RequestTotals),
+so a request costs one histogram observation and no counter of its own.
+
 Label cardinality is bounded: `path` is the matched route template (`/orders/<int:order_id>`),
 or `<unmatched>` for a 404 without a route, never the raw URL.
 """
@@ -12,7 +15,7 @@ or `<unmatched>` for a 404 without a route, never the raw URL.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from time import perf_counter
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -27,9 +30,14 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import CounterMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 UNMATCHED = "<unmatched>"
+DURATION = "flask_http_request_duration_seconds"
+REQUESTS = "flask_http_request_total"
+LABELS = ("method", "path", "status")
 
 
 def multiprocess_dir() -> str | None:
@@ -45,17 +53,10 @@ class RequestMetrics:
         # metrics; values live in the per-process files.
         self.registry = CollectorRegistry(auto_describe=True)
         self.excluded_paths = frozenset(excluded_paths)
-        labels = ("method", "path", "status")
-        self.requests = Counter(
-            "flask_http_request_total",
-            "Total number of HTTP requests by method, route template and status",
-            labels,
-            registry=self.registry,
-        )
         self.duration = Histogram(
-            "flask_http_request_duration_seconds",
+            DURATION,
             "Flask HTTP request duration in seconds by method, route template and status",
-            labels,
+            LABELS,
             registry=self.registry,
         )
         self.exceptions = Counter(
@@ -74,20 +75,17 @@ class RequestMetrics:
         self.info.labels(service, version).set(1)
         # `.labels()` takes a lock and builds a key on every call; the set of (method,
         # route, status) triples is small, so the children are resolved once and reused.
-        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
-
-    def _child(self, method: str, path: str, status: str) -> tuple[Any, Any]:
-        key = (method, path, status)
-        child = self._children.get(key)
-        if child is None:
-            child = (self.requests.labels(*key), self.duration.labels(*key))
-            self._children[key] = child
-        return child
+        self._children: dict[tuple[str, str, str], Any] = {}
+        # What /metrics serves outside multiprocess mode: the registry, plus the totals.
+        self._exposed = CollectorRegistry()
+        self._exposed.register(RequestTotals(self.registry))
 
     def observe(self, method: str, path: str, status: int, seconds: float) -> None:
-        counter, histogram = self._child(method, path, str(status))
-        counter.inc()
-        histogram.observe(seconds)
+        key = (method, path, str(status))
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.duration.labels(*key)
+        child.observe(seconds)
 
     def init_app(self, app: Flask, metrics_path: str) -> None:
         excluded = self.excluded_paths | {metrics_path}
@@ -110,12 +108,39 @@ class RequestMetrics:
             # A fresh registry per scrape, as prometheus-client documents for multiprocess
             # mode: the collector reads every worker's file, live or dead.
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            registry.register(RequestTotals(MultiProcessCollector(None)))  # type: ignore[no-untyped-call]
             body = generate_latest(registry)
         else:
-            body = generate_latest(self.registry)
+            body = generate_latest(self._exposed)
         # The 0.0.4 content type: what every Prometheus 2.x parses as the classic text format.
         return Response(body, content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+class RequestTotals(Collector):
+    """Serves `flask_http_request_total` from the duration histogram's `_count`.
+
+    Every request is observed in the histogram, and its count is the number of requests
+    by the same labels, so a counter of its own would write the same number again on
+    every request: in multiprocess mode one more locked write to the worker's mmap'd file
+    (docs/benchmarks.md, item 19). At scrape time the counter is the count, relabelled.
+    """
+
+    def __init__(self, source: Collector | CollectorRegistry) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.source.collect():
+            yield family
+            if family.name == DURATION:
+                totals = CounterMetricFamily(
+                    REQUESTS,
+                    "Total number of HTTP requests by method, route template and status",
+                    labels=LABELS,
+                )
+                for sample in family.samples:
+                    if sample.name == f"{DURATION}_count":
+                        totals.add_metric([sample.labels[k] for k in LABELS], sample.value)
+                yield totals
 
 
 class _Timer:
