@@ -83,7 +83,8 @@ class Switchboard:
         else:
             self.session_cls.send = self.client_spans
         shortcuts = "shortcuts" not in off
-        # flaskops.flask.w3c's shortcuts, server and client, off: the SDK's general path
+        # The shortcuts of flaskops.flask.w3c (server and client) and root_sampling (which
+        # the server takes only when w3c's conditions hold) off: the SDK's general path.
         self.middleware.w3c_propagation = self.w3c_propagation if shortcuts else lambda: False
         self.client_module._propagate_unsampled = (
             self.propagate_unsampled if shortcuts else self.inject_only

@@ -78,8 +78,8 @@ class ServerSpans:
         # flaskops.flask.w3c: requests under an unsampled caller skip the SDK's general
         # path when the defaults make its outcome known. `shortcut` is False otherwise.
         self.shortcut = drops_unsampled(provider.sampler, "remote") and not sdk_counts_spans()
-        # flaskops.flask.root_sampling: root requests the sampler will drop skip it too.
-        # `root_ids` is None otherwise.
+        # flaskops.flask.root_sampling (docs/benchmarks.md, item 18): so do root requests
+        # the sampler will drop. `root_ids` is None otherwise.
         ids, bound = provider.id_generator, root_bound(provider.sampler)
         self.root_ids: RootIds | None = None
         self.root_bound = bound or 0
