@@ -24,9 +24,10 @@ Three kinds of run:
 Each round starts fresh processes for every variant (measure_endpoint says why), warms
 them up and runs each kind of run once per variant, in an order that rotates from round
 to round: this host's speed drifts by tens of percent over minutes, and short
-interleaved rounds spread that drift evenly over the variants. Spans are exported over OTLP/HTTP to a real OpenTelemetry Collector. The
-services are pinned to CPU 0, the load tools and the collector to CPU 1. Results go to
-docs/benchmarks.md, replacing only this benchmark's own section.
+interleaved rounds spread that drift evenly over the variants. Spans are exported over
+OTLP/HTTP to a real OpenTelemetry Collector. The services are pinned to CPU 0, the load
+tools and the collector to CPU 1. Results go to docs/benchmarks.md, replacing only this
+benchmark's own section.
 """
 
 from __future__ import annotations

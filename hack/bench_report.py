@@ -211,9 +211,8 @@ def render(results: dict[str, EndpointResult], args: argparse.Namespace) -> str:
         f"{args.rounds} rounds of {args.duration} s per variant and kind of run, each round on "
         "freshly started processes, the variants in rotating order. Saturation: wrk, 1 "
         f"thread, {args.connections} connections (after a 2 s warm-up of every variant at "
-        "once). Fixed rate (realistic endpoint): vegeta at "
-        f"{args.rate_fraction:.0%} of the bare variant's saturated req/s in the first round. "
-        "Services pinned to "
+        f"once). Fixed rate (realistic endpoint): vegeta at {args.rate_fraction:.0%} of the "
+        "bare variant's saturated req/s in the first round. Services pinned to "
         "CPU 0, load tools and the collector to CPU 1. Medians over the rounds; CPU is the "
         "services' user+system time per request, read from /proc. The columns against bare are "
         "medians of each round's paired comparison (the runs of a round are seconds apart).",

@@ -86,10 +86,10 @@ def test_a_root_request_gets_what_the_sdk_gives_it() -> None:
     app, middleware, exporter = context_app(
         TracerProvider(sampler=ParentBasedTraceIdRatio(RATE), id_generator=RootIds())
     )
-    assert middleware.root_ids is not None
+    assert middleware.roots is not None
     shortcut = [seeded_view(app, seed) for seed in range(300)]
     exported = {f"{span.context.trace_id:032x}": span for span in exporter.get_finished_spans()}
-    middleware.root_ids = None
+    middleware.roots = None
     exporter.clear()
     general = [seeded_view(app, seed) for seed in range(300)]
     assert shortcut == general
@@ -109,7 +109,7 @@ def test_baggage_without_a_traceparent_takes_the_sdks_path() -> None:
     app, middleware, _ = context_app(
         TracerProvider(sampler=ParentBased(ALWAYS_OFF), id_generator=RootIds())
     )
-    assert middleware.root_ids is not None
+    assert middleware.roots is not None
     seen = seeded_view(app, 1, {"baggage": "tenant=acme"})
     assert seen["baggage"] == {"tenant": "acme"}
     assert not seen["recording"]
@@ -123,7 +123,7 @@ def test_baggage_without_a_traceparent_takes_the_sdks_path() -> None:
     ],
 )
 def test_no_shortcut_unless_the_provider_qualifies(provider: TracerProvider) -> None:
-    assert ServerSpans(Flask("roots"), provider, ()).root_ids is None
+    assert ServerSpans(Flask("roots"), provider, ()).roots is None
 
 
 def test_the_sdk_counting_its_spans_turns_the_shortcut_off(
@@ -131,7 +131,7 @@ def test_the_sdk_counting_its_spans_turns_the_shortcut_off(
 ) -> None:
     monkeypatch.setenv("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED", "true")
     provider = TracerProvider(sampler=ParentBasedTraceIdRatio(RATE), id_generator=RootIds())
-    assert ServerSpans(Flask("roots"), provider, ()).root_ids is None
+    assert ServerSpans(Flask("roots"), provider, ()).roots is None
 
 
 def test_the_kits_provider_qualifies(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,4 +140,4 @@ def test_the_kits_provider_qualifies(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0.1")
     provider = make_provider("roots", "1", {"OTEL_TRACES_EXPORTER": "none"})
     assert isinstance(provider.id_generator, RootIds)
-    assert ServerSpans(Flask("roots"), provider, ()).root_ids is not None
+    assert ServerSpans(Flask("roots"), provider, ()).roots is not None

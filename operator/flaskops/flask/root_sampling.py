@@ -13,17 +13,18 @@ with a fresh span id in that trace. So the server wrapper draws the trace id its
   id generator, so `start_span` makes the recording span with that very id: the sampled
   fraction, and every sampled id's relation to the bound, stay the SDK's own.
 
-It is taken only while that holds: the provider's id generator is `RootIds` (which
-`make_provider` installs; it is the SDK's RandomIdGenerator plus the hand-over), and its
-sampler is a ParentBased one whose root is the SDK's TraceIdRatioBased at a rate under 1
-or the static always-off sampler. The server wrapper adds the conditions it shares with
-flaskops.flask.w3c (default W3C propagators, the SDK not counting its own spans).
+It is taken only while that holds (`RootDecisions.for_provider`): the provider's id
+generator is `RootIds` (which `make_provider` installs; it is the SDK's RandomIdGenerator
+plus the hand-over), its sampler is a ParentBased one whose root is the SDK's
+TraceIdRatioBased at a rate under 1 or the static always-off sampler, and the SDK is not
+counting its own spans. The server wrapper adds the W3C conditions of flaskops.flask.w3c.
 """
 
 from __future__ import annotations
 
 import threading
 
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import (
     Decision,
@@ -32,9 +33,14 @@ from opentelemetry.sdk.trace.sampling import (
     StaticSampler,
     TraceIdRatioBased,
 )
+from opentelemetry.trace import TraceFlags
+
+from flaskops.flask.w3c import sdk_counts_spans
 
 # TraceIdRatioBased compares the low 64 bits of the trace id with its bound.
 LOW_BITS = TraceIdRatioBased.TRACE_ID_LIMIT
+# What the SDK sets on a dropped root: not sampled, and the id is random (RandomIdGenerator).
+DROPPED_ROOT_FLAGS = TraceFlags(TraceFlags.RANDOM_TRACE_ID)
 
 
 class RootIds(RandomIdGenerator):
@@ -71,3 +77,31 @@ def root_bound(sampler: Sampler) -> int | None:
     if isinstance(root, StaticSampler) and root._decision is Decision.DROP:
         return 0
     return None
+
+
+class RootDecisions:
+    """Root sampling decisions taken ahead of `start_span`, for a provider that qualifies."""
+
+    def __init__(self, ids: RootIds, bound: int) -> None:
+        self.ids = ids
+        self.bound = bound
+
+    @classmethod
+    def for_provider(cls, provider: TracerProvider) -> RootDecisions | None:
+        ids, bound = provider.id_generator, root_bound(provider.sampler)
+        if isinstance(ids, RootIds) and bound is not None and not sdk_counts_spans():
+            return cls(ids, bound)
+        return None
+
+    def dropped(self) -> int | None:
+        """Draw a root's trace id: returned when the sampler would drop it; otherwise
+        handed over to the next `start_span` on this thread (see `clear`), and None."""
+        trace_id = self.ids.draw()
+        if trace_id & LOW_BITS >= self.bound:
+            return trace_id
+        self.ids.hand_over(trace_id)
+        return None
+
+    def clear(self) -> None:
+        """After start_span: it consumed the id, unless it returned before drawing one."""
+        self.ids.hand_over(None)

@@ -48,7 +48,7 @@ from opentelemetry.trace import (
     TraceFlags,
 )
 
-from flaskops.flask.root_sampling import LOW_BITS, RootIds, root_bound
+from flaskops.flask.root_sampling import DROPPED_ROOT_FLAGS, RootDecisions
 from flaskops.flask.w3c import (
     W3CPropagation,
     drops_unsampled,
@@ -79,15 +79,8 @@ class ServerSpans:
         # path when the defaults make its outcome known. `shortcut` is False otherwise.
         self.shortcut = drops_unsampled(provider.sampler, "remote") and not sdk_counts_spans()
         # flaskops.flask.root_sampling (docs/benchmarks.md, item 18): so do root requests
-        # the sampler will drop. `root_ids` is None otherwise.
-        ids, bound = provider.id_generator, root_bound(provider.sampler)
-        self.root_ids: RootIds | None = None
-        self.root_bound = bound or 0
-        if isinstance(ids, RootIds) and bound is not None and not sdk_counts_spans():
-            self.root_ids = ids
-        self.root_flags = TraceFlags(
-            TraceFlags.RANDOM_TRACE_ID if ids.is_trace_id_random() else TraceFlags.DEFAULT
-        )
+        # the sampler will drop. `roots` is None otherwise.
+        self.roots = RootDecisions.for_provider(provider)
         self.w3c_propagation = W3CPropagation()
         self.wrapped: WSGIApplication = app.wsgi_app
         app.wsgi_app = self  # type: ignore[method-assign]
@@ -99,14 +92,12 @@ class ServerSpans:
             return self.wrapped(environ, start_response)
         w3c = self.w3c_propagation() and not _carries_state(environ)
         traceparent = environ.get("HTTP_TRACEPARENT")
-        handed: RootIds | None = None
-        if w3c and traceparent is None and self.root_ids is not None:
-            root_id = self.root_ids.draw()
-            if root_id & LOW_BITS >= self.root_bound:
-                return self._unsampled(root_id, self.root_flags, environ, start_response)
-            # Sampled: start_span below makes the span, and its trace id is this one.
-            handed = self.root_ids
-            handed.hand_over(root_id)
+        root = w3c and traceparent is None  # no propagation headers at all
+        roots = self.roots if root else None
+        if roots is not None:
+            dropped = roots.dropped()
+            if dropped is not None:
+                return self._unsampled(dropped, DROPPED_ROOT_FLAGS, environ, start_response)
         elif w3c and self.shortcut:
             caller = unsampled_parent(traceparent)
             if caller is not None:
@@ -115,7 +106,7 @@ class ServerSpans:
         if method not in KNOWN_METHODS:
             method = "_OTHER"
         # With nothing to extract, the W3C propagators would return an empty context.
-        parent = Context() if w3c and traceparent is None else extract(environ, getter=wsgi_getter)
+        parent = Context() if root else extract(environ, getter=wsgi_getter)
         try:
             span = self.tracer.start_span(
                 method,
@@ -128,8 +119,8 @@ class ServerSpans:
                 },
             )
         finally:
-            if handed is not None:  # consumed by start_span, unless it returned before drawing
-                handed.hand_over(None)
+            if roots is not None:  # it was sampled: start_span took the id handed over
+                roots.clear()
         token = context.attach(trace.set_span_in_context(span, parent))
         try:
             if span.is_recording():
