@@ -5,9 +5,9 @@
 The reference service's app runs in this process, fully instrumented (spans to a real
 OpenTelemetry Collector; for orders, a bare catalog under gunicorn on the other core).
 Requests are driven straight through its WSGI callable, and every `--block` requests the
-configuration changes: the tracing middleware, the client spans, the span
-processors, the metrics middleware and the JSON log handler are bypassed or put back. CPU time
-is summed per configuration over all cycles, so a drift in the host's speed (tens of
+configuration changes: the tracing middleware, the client spans, the recording span of
+sampled roots, the span processors, the metrics middleware and the JSON log handler are
+bypassed or put back. CPU time is summed per configuration over all cycles, so a drift in the host's speed (tens of
 percent from one minute to the next here) falls evenly on every configuration, which
 separate benchmark runs cannot promise. docs/benchmarks.md explains what it found.
 """
@@ -41,6 +41,7 @@ CONFIGS: dict[str, set[str]] = {
     "no tracing": {"tracing"},
     "no export": {"export"},
     "no shortcuts": {"shortcuts"},
+    "no recording span": {"recording span"},
     "no client spans": {"client spans"},
     "no metrics": {"metrics"},
     "no logs": {"logs"},
@@ -67,6 +68,7 @@ class Switchboard:
         self.processors = provider._active_span_processor
         self.span_processors = self.processors._span_processors
         self.w3c_propagation = self.middleware.w3c_propagation
+        self.limits = self.middleware.limits
         self.client_module = client_spans
         self.propagate_unsampled = client_spans._propagate_unsampled
         self.inject_only = lambda _, headers, active: inject(headers, active)  # the SDK's path
@@ -89,6 +91,8 @@ class Switchboard:
         self.client_module._propagate_unsampled = (
             self.propagate_unsampled if shortcuts else self.inject_only
         )
+        # flaskops.flask.recording_span off: sampled roots get the SDK's span.
+        self.middleware.limits = None if "recording span" in off else self.limits
         self.processors._span_processors = () if "export" in off else self.span_processors
         self.root.handlers = [] if "logs" in off else self.handlers
 

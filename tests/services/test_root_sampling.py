@@ -40,8 +40,8 @@ class OwnRatio(TraceIdRatioBased):
         (ParentBasedTraceIdRatio(RATE), TraceIdRatioBased.get_bound_for_rate(RATE)),
         (ParentBased(TraceIdRatioBased(0.0)), 0),
         (ParentBased(ALWAYS_OFF), 0),
-        (ParentBasedTraceIdRatio(1.0), None),  # always sampled: nothing to skip
-        (ParentBased(ALWAYS_ON), None),
+        (ParentBasedTraceIdRatio(1.0), LOW_BITS + 1),  # every root sampled
+        (ParentBased(ALWAYS_ON), LOW_BITS + 1),
         (ParentBased(OwnRatio(RATE)), None),
         (TraceIdRatioBased(RATE), None),
         (ALWAYS_OFF, None),
@@ -51,7 +51,7 @@ def test_only_roots_decided_on_the_id_alone_qualify(sampler: Sampler, bound: int
     assert root_bound(sampler) == bound
 
 
-@given(st.integers(min_value=1, max_value=(1 << 128) - 1), st.sampled_from([0.0, 0.1, 0.5]))
+@given(st.integers(min_value=1, max_value=(1 << 128) - 1), st.sampled_from([0.0, 0.1, 0.5, 1.0]))
 def test_the_decision_is_the_samplers(trace_id: int, rate: float) -> None:
     sampler = ParentBasedTraceIdRatio(rate)
     bound = root_bound(sampler)
@@ -119,7 +119,7 @@ def test_baggage_without_a_traceparent_takes_the_sdks_path() -> None:
     "provider",
     [
         TracerProvider(sampler=ParentBasedTraceIdRatio(RATE)),  # the SDK's own id generator
-        TracerProvider(sampler=ParentBased(ALWAYS_ON), id_generator=RootIds()),
+        TracerProvider(sampler=ParentBased(OwnRatio(RATE)), id_generator=RootIds()),
     ],
 )
 def test_no_shortcut_unless_the_provider_qualifies(provider: TracerProvider) -> None:

@@ -13,6 +13,8 @@ from flaskops.flask.server_spans import ServerSpans
 from flaskops.flask.w3c import (
     drops_unsampled,
     is_w3c_default,
+    keeps_sampled,
+    sampled_parent,
     unsampled_parent,
     unsampled_traceparent,
 )
@@ -25,6 +27,7 @@ from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
     ALWAYS_ON,
     ParentBased,
     ParentBasedTraceIdRatio,
@@ -40,21 +43,28 @@ W3C = TraceContextTextMapPropagator()
 
 
 @pytest.mark.parametrize(
-    ("sampler", "local", "remote"),
+    ("sampler", "drops", "keeps"),
     [
-        (ParentBased(ALWAYS_ON), True, True),
-        (ParentBasedTraceIdRatio(0.1), True, True),
-        (TraceIdRatioBased(0.1), False, False),
-        (ALWAYS_ON, False, False),
-        (ParentBased(ALWAYS_ON, local_parent_not_sampled=ALWAYS_ON), False, True),
-        (ParentBased(ALWAYS_ON, remote_parent_not_sampled=ALWAYS_ON), True, False),
+        (ParentBased(ALWAYS_ON), (True, True), (True, True)),
+        (ParentBasedTraceIdRatio(0.1), (True, True), (True, True)),
+        (TraceIdRatioBased(0.1), (False, False), (False, False)),
+        (ALWAYS_ON, (False, False), (False, False)),
+        (ParentBased(ALWAYS_ON, local_parent_not_sampled=ALWAYS_ON), (False, True), (True, True)),
+        (ParentBased(ALWAYS_ON, remote_parent_not_sampled=ALWAYS_ON), (True, False), (True, True)),
+        (ParentBased(ALWAYS_ON, local_parent_sampled=ALWAYS_OFF), (True, True), (False, True)),
+        (
+            ParentBased(ALWAYS_ON, remote_parent_sampled=TraceIdRatioBased(0.5)),
+            (True, True),
+            (True, False),
+        ),
     ],
 )
-def test_only_samplers_that_drop_unsampled_children_qualify(
-    sampler: Sampler, local: bool, remote: bool
+def test_only_samplers_whose_delegates_are_static_qualify(
+    sampler: Sampler, drops: tuple[bool, bool], keeps: tuple[bool, bool]
 ) -> None:
-    assert drops_unsampled(sampler, "local") is local
-    assert drops_unsampled(sampler, "remote") is remote
+    """(local, remote) parent: unsampled children always dropped / sampled ones kept."""
+    assert (drops_unsampled(sampler, "local"), drops_unsampled(sampler, "remote")) == drops
+    assert (keeps_sampled(sampler, "local"), keeps_sampled(sampler, "remote")) == keeps
 
 
 class Custom(TraceContextTextMapPropagator):
@@ -92,19 +102,20 @@ def sdk_view(header: str) -> SpanContext:
 HEX = "0123456789abcdef"
 
 
-@given(
-    st.one_of(
-        # well-formed, with every flag and version byte
-        st.builds(
-            "{}-{}-{}-{}".format,
-            st.sampled_from(["00", "01", "ff", "0A"]),
-            st.text(HEX, min_size=32, max_size=32),
-            st.text(HEX, min_size=16, max_size=16),
-            st.sampled_from(["00", "01", "02", "03"]),
-        ),
-        st.text(HEX + "-Fx \t", max_size=60),
-    )
+TRACEPARENTS = st.one_of(
+    # well-formed, with every flag and version byte
+    st.builds(
+        "{}-{}-{}-{}".format,
+        st.sampled_from(["00", "01", "ff", "0A"]),
+        st.text(HEX, min_size=32, max_size=32),
+        st.text(HEX, min_size=16, max_size=16),
+        st.sampled_from(["00", "01", "02", "03", "05"]),
+    ),
+    st.text(HEX + "-Fx \t", max_size=60),
 )
+
+
+@given(TRACEPARENTS)
 def test_the_shortcut_reads_a_traceparent_as_the_sdk_does(header: str) -> None:
     """Whenever the shortcut claims a header, the SDK reads the same unsampled caller from it."""
     caller = unsampled_parent(header)
@@ -117,6 +128,28 @@ def test_the_shortcut_reads_a_traceparent_as_the_sdk_does(header: str) -> None:
     assert parent.is_remote
     assert parent.trace_id == trace_id
     assert not parent.trace_flags.sampled
+
+
+@given(TRACEPARENTS)
+def test_a_sampled_caller_is_read_as_the_sdk_reads_it(header: str) -> None:
+    """Whenever sampled_parent claims a header, it is the SDK's reading of it, sampled."""
+    caller = sampled_parent(header)
+    if caller is None:
+        assert unsampled_parent(header) is not None or not _canonical_sampled(header)
+        return
+    assert caller == sdk_view(header)
+    assert caller.is_valid
+    assert caller.is_remote
+    assert caller.trace_flags.sampled
+
+
+def _canonical_sampled(header: str) -> bool:
+    parent = sdk_view(header)
+    return (
+        parent.is_valid
+        and parent.trace_flags in (1, 3)
+        and header == f"00-{parent.trace_id:032x}-{parent.span_id:016x}-{parent.trace_flags:02x}"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,23 +1,26 @@
-"""Root requests the sampler will drop, decided without the SDK's general path.
+"""Root requests decided without the SDK's general path.
 
 A request that arrives with no propagation header starts a trace. Under the chart's
 default sampler (`parentbased_traceidratio`) the decision for such a root depends on the
-new trace id alone: it is sampled when the id's low 64 bits fall under the ratio's bound.
-For the nine requests in ten that are dropped, the SDK's `start_span` (tracer checks,
-sampler objects, a SamplingResult, span counting) only ever ends in a non-recording span
-with a fresh span id in that trace. So the server wrapper draws the trace id itself and:
+new trace id alone: it is sampled when the id's low 64 bits fall under the ratio's bound
+(under `parentbased_always_on`, the SDK's default, every id is). For the nine requests in
+ten that are dropped, the SDK's `start_span` (tracer checks, sampler objects, a
+SamplingResult, span counting) only ever ends in a non-recording span with a fresh span id
+in that trace. So the server wrapper draws the trace id itself and:
 
 - when the sampler would drop it, makes that non-recording span (flags: not sampled,
   random trace id, as the SDK sets them for the ids RandomIdGenerator makes);
-- when the sampler would sample it, hands the id over to the SDK through the provider's
-  id generator, so `start_span` makes the recording span with that very id: the sampled
-  fraction, and every sampled id's relation to the bound, stay the SDK's own.
+- when the sampler would sample it, starts the recording span with that id
+  (flaskops.flask.recording_span), or, where that does not apply, hands the id over to
+  the SDK through the provider's id generator, so `start_span` makes the recording span
+  with that very id. Either way the sampled fraction, and every sampled id's relation to
+  the bound, stay the SDK's own.
 
 It is taken only while that holds (`RootDecisions.for_provider`): the provider's id
 generator is `RootIds` (which `make_provider` installs; it is the SDK's RandomIdGenerator
 plus the hand-over), its sampler is a ParentBased one whose root is the SDK's
-TraceIdRatioBased at a rate under 1 or the static always-off sampler, and the SDK is not
-counting its own spans. The server wrapper adds the W3C conditions of flaskops.flask.w3c.
+TraceIdRatioBased or one of its static samplers, and the SDK is not counting its own
+spans. The server wrapper adds the W3C conditions of flaskops.flask.w3c.
 """
 
 from __future__ import annotations
@@ -67,15 +70,15 @@ class RootIds(RandomIdGenerator):
 
 def root_bound(sampler: Sampler) -> int | None:
     """The bound a root trace id's low 64 bits must stay under to be sampled, when the
-    sampler decides roots on the id alone and may drop them; None otherwise."""
+    sampler decides roots on the id alone; None otherwise. Above LOW_BITS: all are."""
     if not isinstance(sampler, ParentBased):
         return None
     # The SDK keeps the root delegate private; without it nothing is assumed.
     root = getattr(sampler, "_root", None)
-    if type(root) is TraceIdRatioBased and root.bound <= LOW_BITS:
+    if type(root) is TraceIdRatioBased:
         return root.bound
-    if isinstance(root, StaticSampler) and root._decision is Decision.DROP:
-        return 0
+    if isinstance(root, StaticSampler):
+        return 0 if root._decision is Decision.DROP else LOW_BITS + 1
     return None
 
 
@@ -93,14 +96,14 @@ class RootDecisions:
             return cls(ids, bound)
         return None
 
-    def dropped(self) -> int | None:
-        """Draw a root's trace id: returned when the sampler would drop it; otherwise
-        handed over to the next `start_span` on this thread (see `clear`), and None."""
+    def draw(self) -> tuple[int, bool]:
+        """A root's trace id, and whether the sampler keeps it."""
         trace_id = self.ids.draw()
-        if trace_id & LOW_BITS >= self.bound:
-            return trace_id
+        return trace_id, trace_id & LOW_BITS < self.bound
+
+    def hand_over(self, trace_id: int) -> None:
+        """The id the next `start_span` on this thread takes (see `clear`)."""
         self.ids.hand_over(trace_id)
-        return None
 
     def clear(self) -> None:
         """After start_span: it consumed the id, unless it returned before drawing one."""

@@ -22,7 +22,7 @@ http.response.status_code (and error.type on 5xx).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask, request
@@ -31,7 +31,7 @@ from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.wsgi import wsgi_getter
 from opentelemetry.propagate import extract
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanLimits, Tracer, TracerProvider
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.http_attributes import (
     HTTP_REQUEST_METHOD,
@@ -48,10 +48,17 @@ from opentelemetry.trace import (
     TraceFlags,
 )
 
+from flaskops.flask.recording_span import (
+    SAMPLED_ROOT_FLAGS,
+    RecordingSpan,
+    qualifies,
+)
 from flaskops.flask.root_sampling import DROPPED_ROOT_FLAGS, RootDecisions
 from flaskops.flask.w3c import (
     W3CPropagation,
     drops_unsampled,
+    keeps_sampled,
+    sampled_parent,
     sdk_counts_spans,
     unsampled_parent,
 )
@@ -81,6 +88,17 @@ class ServerSpans:
         # flaskops.flask.root_sampling (docs/benchmarks.md, item 18): so do root requests
         # the sampler will drop. `roots` is None otherwise.
         self.roots = RootDecisions.for_provider(provider)
+        # flaskops.flask.recording_span (item 21): the roots it keeps, and requests under a
+        # sampled caller, start without the SDK's general path too, while the span limits
+        # leave the kit's attributes whole. `limits` is None otherwise.
+        limits = provider._span_limits
+        sdk_tracer = isinstance(self.tracer, Tracer)  # not the no-op one of OTEL_SDK_DISABLED
+        self.limits = limits if sdk_tracer and qualifies(limits) else None
+        self.sampled_callers = (
+            self.limits is not None
+            and keeps_sampled(provider.sampler, "remote")
+            and not sdk_counts_spans()
+        )
         self.w3c_propagation = W3CPropagation()
         self.wrapped: WSGIApplication = app.wsgi_app
         app.wsgi_app = self  # type: ignore[method-assign]
@@ -94,33 +112,48 @@ class ServerSpans:
         traceparent = environ.get("HTTP_TRACEPARENT")
         root = w3c and traceparent is None  # no propagation headers at all
         roots = self.roots if root else None
+        trace_id = 0
+        remote = None  # a sampled caller's span context, when the W3C conditions hold
         if roots is not None:
-            dropped = roots.dropped()
-            if dropped is not None:
-                return self._unsampled(dropped, DROPPED_ROOT_FLAGS, environ, start_response)
-        elif w3c and self.shortcut:
-            caller = unsampled_parent(traceparent)
-            if caller is not None:
-                return self._unsampled(*caller, environ, start_response)
+            trace_id, sampled = roots.draw()
+            if not sampled:
+                return self._unsampled(trace_id, DROPPED_ROOT_FLAGS, environ, start_response)
+        elif w3c:
+            if self.shortcut:
+                caller = unsampled_parent(traceparent)
+                if caller is not None:
+                    return self._unsampled(*caller, environ, start_response)
+            if self.sampled_callers:
+                remote = sampled_parent(traceparent)
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in KNOWN_METHODS:
             method = "_OTHER"
-        # With nothing to extract, the W3C propagators would return an empty context.
-        parent = Context() if root else extract(environ, getter=wsgi_getter)
-        try:
-            span = self.tracer.start_span(
-                method,
-                context=parent,
-                kind=SpanKind.SERVER,
-                attributes={
-                    HTTP_REQUEST_METHOD: method,
-                    URL_PATH: path,
-                    URL_SCHEME: environ.get("wsgi.url_scheme", "http"),
-                },
+        attributes: dict[str, str | int] = {
+            HTTP_REQUEST_METHOD: method,
+            URL_PATH: path,
+            URL_SCHEME: environ.get("wsgi.url_scheme", "http"),
+        }
+        span: trace.Span
+        if remote is not None:  # what W3C extract gives for that header alone
+            parent = trace.set_span_in_context(NonRecordingSpan(remote), Context())
+            span = self._recording(
+                method, remote.trace_id, remote.trace_flags, remote, attributes, parent
             )
-        finally:
-            if roots is not None:  # it was sampled: start_span took the id handed over
-                roots.clear()
+        elif roots is not None and self.limits is not None:
+            parent = Context()
+            span = self._recording(method, trace_id, SAMPLED_ROOT_FLAGS, None, attributes, parent)
+        else:
+            # With nothing to extract, the W3C propagators would return an empty context.
+            parent = Context() if root else extract(environ, getter=wsgi_getter)
+            if roots is not None:  # sampled: start_span makes the span with this id
+                roots.hand_over(trace_id)
+            try:
+                span = self.tracer.start_span(
+                    method, context=parent, kind=SpanKind.SERVER, attributes=attributes
+                )
+            finally:
+                if roots is not None:
+                    roots.clear()
         token = context.attach(trace.set_span_in_context(span, parent))
         try:
             if span.is_recording():
@@ -130,6 +163,24 @@ class ServerSpans:
             # Flask has built the whole response by now; a streamed body is not timed.
             context.detach(token)
             span.end()
+
+    def _recording(
+        self,
+        name: str,
+        trace_id: int,
+        flags: TraceFlags,
+        remote: SpanContext | None,
+        attributes: dict[str, str | int],
+        parent: Context,
+    ) -> RecordingSpan:
+        # As start_span makes a span the sampler keeps: a new span id in the trace, the
+        # flags of the decision (sampled, and the caller's or our random-id bit).
+        span_context = SpanContext(trace_id, self.new_span_id(), False, flags)
+        # Only called once `limits` qualified, on the SDK's own tracer (see __init__).
+        tracer, limits = cast(Tracer, self.tracer), cast(SpanLimits, self.limits)
+        span = RecordingSpan(tracer, limits, name, span_context, remote, attributes)
+        span.start(parent_context=parent)
+        return span
 
     def _unsampled(
         self,
@@ -175,11 +226,19 @@ class _Responder:
         code = int(status[:3])
         attributes: dict[str, str | int] = {HTTP_RESPONSE_STATUS_CODE: code}
         rule = request.url_rule
+        name = None
         if rule is not None:
-            self.span.update_name(f"{self.method} {rule.rule}")
+            name = f"{self.method} {rule.rule}"
             attributes[HTTP_ROUTE] = rule.rule
         if code >= 500:
             attributes[ERROR_TYPE] = str(code)
-            self.span.set_status(Status(StatusCode.ERROR))
-        self.span.set_attributes(attributes)
+        span = self.span
+        if type(span) is RecordingSpan:
+            span.describe(name, attributes, code >= 500)
+        else:
+            if name is not None:
+                span.update_name(name)
+            if code >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+            span.set_attributes(attributes)
         return self.start_response(status, headers, *args)

@@ -40,6 +40,9 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 # trace id", which the SDK sets on the ids it generates): the form W3C tracers send. Other
 # forms (whitespace, future versions, other flags) are left to the SDK's propagator.
 _UNSAMPLED_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-[0-9a-f]{16}-0([02])")
+_SAMPLED_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-0([13])")
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+_SAMPLED_RANDOM = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
 _NO_FLAGS = TraceFlags(TraceFlags.DEFAULT)
 _RANDOM_ID = TraceFlags(TraceFlags.RANDOM_TRACE_ID)
 _ZERO_TRACE_ID = "0" * 32
@@ -85,11 +88,21 @@ class W3CPropagation:
 def drops_unsampled(sampler: Sampler, parent: Literal["local", "remote"]) -> bool:
     """True when `sampler` always drops a span whose (local or remote) parent is not
     sampled: every `parentbased_*` sampler of the SDK, unless built with other delegates."""
+    return _delegate_decides(sampler, f"_{parent}_parent_not_sampled", Decision.DROP)
+
+
+def keeps_sampled(sampler: Sampler, parent: Literal["local", "remote"]) -> bool:
+    """True when `sampler` always records and samples a span whose (local or remote)
+    parent is sampled: every `parentbased_*` sampler of the SDK, unless built otherwise."""
+    return _delegate_decides(sampler, f"_{parent}_parent_sampled", Decision.RECORD_AND_SAMPLE)
+
+
+def _delegate_decides(sampler: Sampler, delegate_name: str, decision: Decision) -> bool:
     if not isinstance(sampler, ParentBased):
         return False
-    # The SDK keeps the delegates private; a sampler without them is not assumed to drop.
-    delegate = getattr(sampler, f"_{parent}_parent_not_sampled", None)
-    return isinstance(delegate, StaticSampler) and delegate._decision is Decision.DROP
+    # The SDK keeps the delegates private; a sampler without them is not assumed to decide.
+    delegate = getattr(sampler, delegate_name, None)
+    return isinstance(delegate, StaticSampler) and delegate._decision is decision
 
 
 def unsampled_parent(traceparent: str | None) -> tuple[int, TraceFlags] | None:
@@ -102,6 +115,19 @@ def unsampled_parent(traceparent: str | None) -> tuple[int, TraceFlags] | None:
     if match is None or match[1] == _ZERO_TRACE_ID or traceparent[36:52] == _ZERO_SPAN_ID:
         return None
     return int(match[1], 16), _RANDOM_ID if match[2] == "2" else _NO_FLAGS
+
+
+def sampled_parent(traceparent: str | None) -> SpanContext | None:
+    """The remote parent a canonical version-00 `traceparent` that is sampled (flags 01,
+    or 03 with W3C level 2's random bit) names, as the SDK's propagator reads it; None for
+    any other header, which the SDK then handles."""
+    if traceparent is None or len(traceparent) != 55:
+        return None
+    match = _SAMPLED_TRACEPARENT.fullmatch(traceparent)
+    if match is None or match[1] == _ZERO_TRACE_ID or match[2] == _ZERO_SPAN_ID:
+        return None
+    flags = _SAMPLED_RANDOM if match[3] == "3" else _SAMPLED
+    return SpanContext(int(match[1], 16), int(match[2], 16), True, flags)
 
 
 def unsampled_traceparent(span_context: SpanContext) -> str:
