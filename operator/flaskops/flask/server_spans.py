@@ -11,7 +11,10 @@ still extracted and made current on every request, so logs carry trace ids and o
 calls propagate the (unsampled) trace; under an unsampled caller, with the SDK's default
 propagators and sampler, that context is computed from the `traceparent` header directly
 (flaskops.flask.w3c), and a root request the sampler will drop gets its non-recording
-span without the SDK's general path either (flaskops.flask.root_sampling).
+span without the SDK's general path either (flaskops.flask.root_sampling). A request the
+sampler is known to keep (a kept root, or one under a sampled caller) gets the SDK's span
+built directly, without the parts of it a server span rarely uses
+(flaskops.flask.recording_span).
 `FLASKOPS_TRACING_MIDDLEWARE=opentelemetry` switches back to FlaskInstrumentor.
 
 Attributes follow the stable HTTP semantic conventions, limited to the required ones plus
