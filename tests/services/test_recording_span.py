@@ -58,6 +58,7 @@ def traced_app(
         span.set_attribute("app.item", item)
         span.set_attributes({"app.tags": ["a", "b"], "app.ratio": 0.5})
         span.add_event("looked up", {"app.item": item})
+        span.add_event("served")
         return {"item": item}
 
     @app.get("/ok-then-fail")
@@ -121,9 +122,19 @@ def run(
         middleware.limits = limits
 
 
-def test_a_sampled_root_is_the_span_the_sdk_makes() -> None:
-    app, middleware, exporter, seen = traced_app()
-    assert middleware.limits is not None, "the default limits qualify"
+@pytest.mark.parametrize(
+    "limits",
+    [
+        None,
+        # Room for the kit's six, not for what the app and the processor add: the SDK
+        # drops the oldest, and counts them.
+        SpanLimits(max_span_attributes=7),
+        SpanLimits(max_events=0, max_links=0),
+    ],
+)
+def test_a_sampled_root_is_the_span_the_sdk_makes(limits: SpanLimits | None) -> None:
+    app, middleware, exporter, seen = traced_app(limits=limits)
+    assert middleware.limits is not None, "these limits qualify"
     statuses = run(app, middleware, lean=True)
     lean = [exported(span) for span in exporter.get_finished_spans()]
     assert all(type(span) is RecordingSpan for span in seen.started)
@@ -135,13 +146,22 @@ def test_a_sampled_root_is_the_span_the_sdk_makes() -> None:
     assert lean == sdk
     # What the comparison covered, so that it cannot pass on empty spans.
     by_name = {span["name"]: span for span in sdk}
-    assert by_name["GET /items/<int:item>"]["attributes"]["app.tags"] == ("a", "b")
-    assert by_name["GET /items/<int:item>"]["attributes"]["processor.saw"] == "start"
     assert by_name["GET /ok-then-fail"]["status"][0] is StatusCode.OK
-    assert by_name["GET /boom"]["events"][0][0] == "exception"
     assert by_name["GET /boom"]["status"][0] is StatusCode.ERROR
-    assert by_name["GET /renamed"]["links"]
     assert by_name["GET"]["attributes"]["http.response.status_code"] == 404
+    items, boom, renamed = (by_name[f"GET {r}"] for r in ("/items/<int:item>", "/boom", "/renamed"))
+    if limits is None:
+        assert items["attributes"]["app.tags"] == ("a", "b")
+        assert items["attributes"]["processor.saw"] == "start"
+        assert boom["events"][0][0] == "exception"
+        assert renamed["links"]
+    elif limits.max_events == 0:
+        assert items["dropped"] == (0, 2, 0)
+        assert boom["dropped"] == (0, 1, 0)
+        assert renamed["dropped"] == (0, 0, 1)
+    else:
+        assert len(items["attributes"]) == 7
+        assert items["dropped"][0] > 0
 
 
 CALLER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-{}"

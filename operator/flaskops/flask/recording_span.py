@@ -61,7 +61,8 @@ def qualifies(limits: SpanLimits) -> bool:
 
 
 class RecordingSpan(Span):
-    """A sampled root SERVER span; see the module docstring for what differs and why."""
+    """A SERVER span the sampler is known to keep; the module docstring says what differs
+    from the SDK's own construction, and why."""
 
     def __init__(
         self,
@@ -111,13 +112,15 @@ class RecordingSpan(Span):
             self.set_attributes(attributes)
 
     def _bounded(self) -> None:
-        if type(self._attributes) is dict:
-            self._attributes = BoundedAttributes(
-                self._limits.max_span_attributes,
-                self._attributes,
-                immutable=False,
-                max_value_len=self._limits.max_span_attribute_length,
-            )
+        # Before the SDK's set_attribute(s), which take the lock themselves (not reentrant).
+        with self._lock:
+            if type(self._attributes) is dict and self._end_time is None:
+                self._attributes = BoundedAttributes(
+                    self._limits.max_span_attributes,
+                    self._attributes,
+                    immutable=False,
+                    max_value_len=self._limits.max_span_attribute_length,
+                )
 
     def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
         self._bounded()
@@ -127,13 +130,15 @@ class RecordingSpan(Span):
         self._bounded()
         super().set_attribute(key, value)
 
+    # Called by the SDK's add_event/add_link (and record_exception); the SDK's own version,
+    # called last, checks under the lock that the span has not ended.
     def _add_event(self, event: Any) -> None:
-        if not self._events:
+        if type(self._events) is tuple:
             self._events = BoundedList(self._limits.max_events)
         super()._add_event(event)
 
     def _add_link(self, link: trace.Link) -> None:
-        if not self._links:
+        if type(self._links) is tuple:
             self._links = BoundedList(self._limits.max_links)
         super()._add_link(link)
 
