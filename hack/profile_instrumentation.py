@@ -6,10 +6,10 @@ The reference service's app runs in this process, fully instrumented (spans to a
 OpenTelemetry Collector; for orders, a bare catalog under gunicorn on the other core).
 Requests are driven straight through its WSGI callable, and every `--block` requests the
 configuration changes: the tracing middleware, the client spans, the recording span of
-sampled roots, the span processors, the metrics middleware and the JSON log handler are
-bypassed or put back. CPU time is summed per configuration over all cycles, so a drift in the host's speed (tens of
-percent from one minute to the next here) falls evenly on every configuration, which
-separate benchmark runs cannot promise. docs/benchmarks.md explains what it found.
+sampled requests, the span processors, the metrics middleware and the JSON log handler
+are bypassed or put back. CPU time is summed per configuration over all cycles, so a
+drift in the host's speed (tens of percent from one minute to the next here) falls evenly
+on every configuration, which separate benchmark runs cannot promise. docs/benchmarks.md explains what it found.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class Switchboard:
         self.client_module._propagate_unsampled = (
             self.propagate_unsampled if shortcuts else self.inject_only
         )
-        # flaskops.flask.recording_span off: sampled roots get the SDK's span.
+        # flaskops.flask.recording_span off: sampled requests get the SDK's span.
         self.middleware.limits = None if "recording span" in off else self.limits
         self.processors._span_processors = () if "export" in off else self.span_processors
         self.root.handlers = [] if "logs" in off else self.handlers

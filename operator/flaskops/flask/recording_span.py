@@ -1,4 +1,4 @@
-"""The SDK's span for a sampled root request, without the work that request never uses.
+"""The SDK's span for a request the sampler keeps, without the work it rarely uses.
 
 On the trivial endpoint at 100% sampling the SDK's recording span is half of what tracing
 costs (docs/benchmarks.md, item 21): `start_span` asks the sampler, then the span

@@ -93,15 +93,12 @@ class ServerSpans:
         self.roots = RootDecisions.for_provider(provider)
         # flaskops.flask.recording_span (item 21): the roots it keeps, and requests under a
         # sampled caller, start without the SDK's general path too, while the span limits
-        # leave the kit's attributes whole. `limits` is None otherwise.
+        # leave the kit's attributes whole. `limits` is None otherwise, and is the one
+        # switch for both.
         limits = provider._span_limits
         sdk_tracer = isinstance(self.tracer, Tracer)  # not the no-op one of OTEL_SDK_DISABLED
         self.limits = limits if sdk_tracer and qualifies(limits) else None
-        self.sampled_callers = (
-            self.limits is not None
-            and keeps_sampled(provider.sampler, "remote")
-            and not sdk_counts_spans()
-        )
+        self.sampled_callers = keeps_sampled(provider.sampler, "remote") and not sdk_counts_spans()
         self.w3c_propagation = W3CPropagation()
         self.wrapped: WSGIApplication = app.wsgi_app
         app.wsgi_app = self  # type: ignore[method-assign]
@@ -126,7 +123,7 @@ class ServerSpans:
                 caller = unsampled_parent(traceparent)
                 if caller is not None:
                     return self._unsampled(*caller, environ, start_response)
-            if self.sampled_callers:
+            if self.sampled_callers and self.limits is not None:
                 remote = sampled_parent(traceparent)
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in KNOWN_METHODS:
