@@ -1,4 +1,4 @@
-"""What does flaskops.flask.instrument() cost? Bare vs instrumented, same gunicorn settings.
+"""What does flaskops_flask.instrument() cost? Bare vs instrumented, same gunicorn settings.
 
     uv run --frozen python hack/bench_instrumentation.py [--rounds 16] [--duration 3]
 

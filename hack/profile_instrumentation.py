@@ -54,7 +54,7 @@ class Switchboard:
 
     def __init__(self, app: Any) -> None:
         import requests
-        from flaskops.flask import client_spans
+        from flaskops_flask import client_spans
         from opentelemetry.propagate import inject
 
         self.app = app
@@ -62,7 +62,7 @@ class Switchboard:
         self.timer = self.middleware.wrapped  # metrics' _Timer, around
         self.flask_wsgi = self.timer.wrapped  # Flask's own wsgi_app
         self.session_cls = requests.Session
-        self.client_spans = requests.Session.send  # flaskops.flask.client_spans' wrapper
+        self.client_spans = requests.Session.send  # flaskops_flask.client_spans' wrapper
         self.original_send = self.client_spans.__wrapped__
         provider = app.extensions["flaskops"].tracer_provider
         self.processors = provider._active_span_processor
@@ -85,13 +85,13 @@ class Switchboard:
         else:
             self.session_cls.send = self.client_spans
         shortcuts = "shortcuts" not in off
-        # The shortcuts of flaskops.flask.w3c (server and client) and root_sampling (which
+        # The shortcuts of flaskops_flask.w3c (server and client) and root_sampling (which
         # the server takes only when w3c's conditions hold) off: the SDK's general path.
         self.middleware.w3c_propagation = self.w3c_propagation if shortcuts else lambda: False
         self.client_module._propagate_unsampled = (
             self.propagate_unsampled if shortcuts else self.inject_only
         )
-        # flaskops.flask.recording_span off: sampled requests get the SDK's span.
+        # flaskops_flask.recording_span off: sampled requests get the SDK's span.
         self.middleware.limits = None if "recording span" in off else self.limits
         self.processors._span_processors = () if "export" in off else self.span_processors
         self.root.handlers = [] if "logs" in off else self.handlers

@@ -1,4 +1,4 @@
-"""Outgoing calls (flaskops.flask.client_spans): one CLIENT span with the stable HTTP
+"""Outgoing calls (flaskops_flask.client_spans): one CLIENT span with the stable HTTP
 attributes when it can record, only the W3C header when the sampler would drop it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from flaskops.flask.client_spans import install_client_spans, uninstall_client_spans
+from flaskops_flask.client_spans import install_client_spans, uninstall_client_spans
 from opentelemetry import baggage, context, trace
 from opentelemetry.instrumentation.utils import suppress_http_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -115,7 +115,7 @@ def test_sampled_parent_gets_a_client_span_with_the_stable_attributes(
     assert client.parent is not None
     assert client.parent.span_id == server.context.span_id
     assert client.instrumentation_scope is not None
-    assert client.instrumentation_scope.name == "flaskops.flask"
+    assert client.instrumentation_scope.name == "flaskops_flask"
     assert dict(client.attributes or {}) == {
         "http.request.method": "GET",
         "url.full": "http://catalog.test:8001/items/1?q=x",

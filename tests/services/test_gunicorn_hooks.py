@@ -1,4 +1,4 @@
-"""The gunicorn settings every reference service inherits from flaskops.flask.gunicorn_conf."""
+"""The gunicorn settings every reference service inherits from flaskops_flask.gunicorn_conf."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flaskops.flask.gunicorn import post_worker_init
+from flaskops_flask.gunicorn import post_worker_init
 
 SERVICES = Path(__file__).resolve().parents[2] / "examples" / "services"
 

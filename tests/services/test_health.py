@@ -6,7 +6,7 @@ import time
 
 import requests
 from flask import Flask
-from flaskops.flask import instrument
+from flaskops_flask import instrument
 
 from tests.support.prometheus import free_port
 from tests.support.services import RunningService, start_service

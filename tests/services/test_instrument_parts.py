@@ -6,9 +6,9 @@ import time
 
 import pytest
 from flask import Flask, abort
-from flaskops.flask import instrument
-from flaskops.flask.config import TelemetryConfig, resource_attributes
-from flaskops.flask.faults import Faults
+from flaskops_flask import instrument
+from flaskops_flask.config import TelemetryConfig, resource_attributes
+from flaskops_flask.faults import Faults
 
 from tests.support.exposition import assert_totals_are_the_histograms_counts
 

@@ -1,5 +1,5 @@
 """The OTLP exporter's transport decides proxy and TLS settings once, as requests would
-have on every POST, and posts with urllib3 (flaskops.flask.otlp_transport)."""
+have on every POST, and posts with urllib3 (flaskops_flask.otlp_transport)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import pytest
 import urllib3
-from flaskops.flask.otlp_transport import ca_bundle, client_certificate, exporter_transport
-from flaskops.flask.tracing import make_exporter
+from flaskops_flask.otlp_transport import ca_bundle, client_certificate, exporter_transport
+from flaskops_flask.tracing import make_exporter
 from opentelemetry.exporter.http.transport._urllib3 import Urllib3HTTPTransport
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flaskops.flask.otlp_wire import encode_request
+from flaskops_flask.otlp_wire import encode_request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans

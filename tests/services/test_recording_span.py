@@ -1,4 +1,4 @@
-"""A sampled root's span (flaskops.flask.recording_span) is what the SDK's start_span
+"""A sampled root's span (flaskops_flask.recording_span) is what the SDK's start_span
 makes, field for field, through everything an app can do to its current span."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from flask import Flask, abort
-from flaskops.flask.recording_span import SAMPLED_ROOT_FLAGS, RecordingSpan
-from flaskops.flask.root_sampling import RootIds
-from flaskops.flask.server_spans import ServerSpans
+from flaskops_flask.recording_span import SAMPLED_ROOT_FLAGS, RecordingSpan
+from flaskops_flask.root_sampling import RootIds
+from flaskops_flask.server_spans import ServerSpans
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanLimits, SpanProcessor, TracerProvider

@@ -1,4 +1,4 @@
-"""The root shortcut (flaskops.flask.root_sampling) decides as the SDK's sampler does, gives
+"""The root shortcut (flaskops_flask.root_sampling) decides as the SDK's sampler does, gives
 a sampled root the very id it decided on, and is taken only when that holds."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flaskops.flask.root_sampling import LOW_BITS, RootIds, root_bound
-from flaskops.flask.server_spans import ServerSpans
-from flaskops.flask.tracing import make_provider
+from flaskops_flask.root_sampling import LOW_BITS, RootIds, root_bound
+from flaskops_flask.server_spans import ServerSpans
+from flaskops_flask.tracing import make_provider
 from hypothesis import given
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider

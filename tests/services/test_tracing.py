@@ -104,7 +104,7 @@ def test_an_unsampled_trace_is_followed_downstream_without_spans(
     traced_pair: tuple[RunningService, RunningService], otel_collector: OtelCollector
 ) -> None:
     """Flags 00 from the caller: orders records nothing, tells catalog so (the short client
-    path of flaskops.flask.client_spans), and catalog's log line still carries the trace id."""
+    path of flaskops_flask.client_spans), and catalog's log line still carries the trace id."""
     orders, catalog = traced_pair
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     resp = requests.post(

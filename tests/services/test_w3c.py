@@ -1,4 +1,4 @@
-"""The unsampled shortcuts (flaskops.flask.w3c) give what the SDK's general path gives,
+"""The unsampled shortcuts (flaskops_flask.w3c) give what the SDK's general path gives,
 and are taken only when the SDK's defaults are in force."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flaskops.flask.server_spans import ServerSpans
-from flaskops.flask.w3c import (
+from flaskops_flask.server_spans import ServerSpans
+from flaskops_flask.w3c import (
     drops_unsampled,
     is_w3c_default,
     keeps_sampled,

@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 def assert_totals_are_the_histograms_counts(text: str) -> None:
     """flask_http_request_total is served from the duration histogram's count
-    (flaskops.flask.metrics.RequestTotals): one counter family, the same series."""
+    (flaskops_flask.metrics.RequestTotals): one counter family, the same series."""
     families = {f.name: f for f in text_string_to_metric_families(text)}
     totals = families["flask_http_request"]
     assert totals.type == "counter"

@@ -42,7 +42,7 @@ def service_env(name: str, port: int, workers: int, env: dict[str, str]) -> dict
         {
             "BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": str(workers),
-            # tmpfs, as in a pod (emptyDir medium: Memory): see flaskops.flask.gunicorn.
+            # tmpfs, as in a pod (emptyDir medium: Memory): see flaskops_flask.gunicorn.
             "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix=f"prom-{name}-", dir=_TMPFS),
             "PYTHONUNBUFFERED": "1",
         }

@@ -1,15 +1,15 @@
 """Gunicorn settings for catalog: `gunicorn -c gunicorn.conf.py` runs the service.
 
 The shared production defaults (workers, threads, timeouts, graceful shutdown, the
-multiprocess metrics hooks) come from flaskops.flask.gunicorn_conf; each can be changed
+multiprocess metrics hooks) come from flaskops_flask.gunicorn_conf; each can be changed
 by environment (WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, ...).
 """
 
 import os
 from pathlib import Path
 
-from flaskops.flask.gunicorn import json_logconfig
-from flaskops.flask.gunicorn_conf import *  # noqa: F403
+from flaskops_flask.gunicorn import json_logconfig
+from flaskops_flask.gunicorn_conf import *  # noqa: F403
 
 wsgi_app = "catalog.app:create_app()"
 chdir = str(Path(__file__).resolve().parent)  # makes the `catalog` package importable

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask
-from flaskops.flask import instrument
-from flaskops.flask.errors import register_json_errors
-from flaskops.flask.faults import Faults
+from flaskops_flask import instrument
+from flaskops_flask.errors import register_json_errors
+from flaskops_flask.faults import Faults
 
 from orders.api import bp
 from orders.catalog_client import CatalogClient

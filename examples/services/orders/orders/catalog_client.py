@@ -1,5 +1,5 @@
 """The HTTP client for catalog. `instrument()` traces outgoing `requests` calls
-(flaskops.flask.client_spans) and injects the W3C `traceparent` header, so catalog's spans
+(flaskops_flask.client_spans) and injects the W3C `traceparent` header, so catalog's spans
 join the same trace; this client needs no tracing code of its own."""
 
 from __future__ import annotations

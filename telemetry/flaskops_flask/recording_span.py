@@ -11,9 +11,9 @@ it has no links, and events (an exception) are rare.
 `RecordingSpan` *is* the SDK's span (a subclass, so processors, exporters and anything
 that checks `isinstance(span, opentelemetry.sdk.trace.Span)` see what they expect), built
 for the cases where the outcome of `start_span` is known without asking: a root request
-whose trace id the sampler keeps (flaskops.flask.root_sampling decides it from the id,
+whose trace id the sampler keeps (flaskops_flask.root_sampling decides it from the id,
 as the SDK's sampler would), and a request under a sampled caller, which every
-`parentbased_*` sampler keeps (flaskops.flask.w3c, under its W3C conditions). What it
+`parentbased_*` sampler keeps (flaskops_flask.w3c, under its W3C conditions). What it
 leaves out, it creates on first use:
 
 - attributes stay a plain dict while only the kit sets them (`describe`); the first

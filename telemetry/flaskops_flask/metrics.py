@@ -3,7 +3,7 @@
 Under gunicorn every worker is a separate process, so per-process counters would make a
 scrape see one random worker. prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR,
 set before prometheus_client is first imported) keeps each worker's values in an mmap'd file
-and sums them at scrape time; `flaskops.flask.gunicorn` prepares that directory.
+and sums them at scrape time; `flaskops_flask.gunicorn` prepares that directory.
 
 `flask_http_request_total` is served from the duration histogram's count (RequestTotals),
 so a request costs one histogram observation and no counter of its own.

@@ -10,11 +10,11 @@ normal `start_span`) and builds attributes only for spans that record; W3C conte
 still extracted and made current on every request, so logs carry trace ids and outgoing
 calls propagate the (unsampled) trace; under an unsampled caller, with the SDK's default
 propagators and sampler, that context is computed from the `traceparent` header directly
-(flaskops.flask.w3c), and a root request the sampler will drop gets its non-recording
-span without the SDK's general path either (flaskops.flask.root_sampling). A request the
+(flaskops_flask.w3c), and a root request the sampler will drop gets its non-recording
+span without the SDK's general path either (flaskops_flask.root_sampling). A request the
 sampler is known to keep (a kept root, or one under a sampled caller) gets the SDK's span
 built directly, without the parts of it a server span rarely uses
-(flaskops.flask.recording_span).
+(flaskops_flask.recording_span).
 `FLASKOPS_TRACING_MIDDLEWARE=opentelemetry` switches back to FlaskInstrumentor.
 
 Attributes follow the stable HTTP semantic conventions, limited to the required ones plus
@@ -51,13 +51,13 @@ from opentelemetry.trace import (
     TraceFlags,
 )
 
-from flaskops.flask.recording_span import (
+from flaskops_flask.recording_span import (
     SAMPLED_ROOT_FLAGS,
     RecordingSpan,
     qualifies,
 )
-from flaskops.flask.root_sampling import DROPPED_ROOT_FLAGS, RootDecisions
-from flaskops.flask.w3c import (
+from flaskops_flask.root_sampling import DROPPED_ROOT_FLAGS, RootDecisions
+from flaskops_flask.w3c import (
     W3CPropagation,
     drops_unsampled,
     keeps_sampled,
@@ -82,16 +82,16 @@ class ServerSpans:
         excluded_paths: Iterable[str],
         scope_version: str = "",
     ) -> None:
-        self.tracer = provider.get_tracer("flaskops.flask", scope_version)
+        self.tracer = provider.get_tracer("flaskops_flask", scope_version)
         self.new_span_id = provider.id_generator.generate_span_id
         self.excluded = frozenset(excluded_paths)
-        # flaskops.flask.w3c: requests under an unsampled caller skip the SDK's general
+        # flaskops_flask.w3c: requests under an unsampled caller skip the SDK's general
         # path when the defaults make its outcome known. `shortcut` is False otherwise.
         self.shortcut = drops_unsampled(provider.sampler, "remote") and not sdk_counts_spans()
-        # flaskops.flask.root_sampling (docs/benchmarks.md, item 18): so do root requests
+        # flaskops_flask.root_sampling (docs/benchmarks.md, item 18): so do root requests
         # the sampler will drop. `roots` is None otherwise.
         self.roots = RootDecisions.for_provider(provider)
-        # flaskops.flask.recording_span (item 21): the roots it keeps, and requests under a
+        # flaskops_flask.recording_span (item 21): the roots it keeps, and requests under a
         # sampled caller, start without the SDK's general path too, while the span limits
         # leave the kit's attributes whole. `limits` is None otherwise, and is the one
         # switch for both.

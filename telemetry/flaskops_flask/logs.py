@@ -14,7 +14,7 @@ from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
 _MARK = "_flaskops_json_handler"
-# The name of the root handler that flaskops.flask.gunicorn.json_logconfig installs for the
+# The name of the root handler that flaskops_flask.gunicorn.json_logconfig installs for the
 # app's lines; configure_json_logging takes its place rather than writing every line twice.
 APP_HANDLER = "flaskops-app"
 

@@ -11,7 +11,7 @@ in that trace. So the server wrapper draws the trace id itself and:
 - when the sampler would drop it, makes that non-recording span (flags: not sampled,
   random trace id, as the SDK sets them for the ids RandomIdGenerator makes);
 - when the sampler would sample it, starts the recording span with that id
-  (flaskops.flask.recording_span), or, where that does not apply, hands the id over to
+  (flaskops_flask.recording_span), or, where that does not apply, hands the id over to
   the SDK through the provider's id generator, so `start_span` makes the recording span
   with that very id. Either way the sampled fraction, and every sampled id's relation to
   the bound, stay the SDK's own.
@@ -20,7 +20,7 @@ It is taken only while that holds (`RootDecisions.for_provider`): the provider's
 generator is `RootIds` (which `make_provider` installs; it is the SDK's RandomIdGenerator
 plus the hand-over), its sampler is a ParentBased one whose root is the SDK's
 TraceIdRatioBased or one of its static samplers, and the SDK is not counting its own
-spans. The server wrapper adds the W3C conditions of flaskops.flask.w3c.
+spans. The server wrapper adds the W3C conditions of flaskops_flask.w3c.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from opentelemetry.sdk.trace.sampling import (
 )
 from opentelemetry.trace import TraceFlags
 
-from flaskops.flask.w3c import sdk_counts_spans
+from flaskops_flask.w3c import sdk_counts_spans
 
 # TraceIdRatioBased compares the low 64 bits of the trace id with its bound.
 LOW_BITS = TraceIdRatioBased.TRACE_ID_LIMIT

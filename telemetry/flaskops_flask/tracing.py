@@ -6,8 +6,8 @@ OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT/HEADERS/TIMEOUT/COMPRESSION (exporter),
 OTEL_BSP_* (batching), OTEL_PROPAGATORS (W3C tracecontext+baggage by default).
 OTEL_TRACES_EXPORTER picks `otlp` (default; OTLP over HTTP/protobuf), `console` or `none`.
 
-Incoming requests get SERVER spans from flaskops.flask.server_spans, outgoing `requests`
-calls CLIENT spans and the W3C traceparent header from flaskops.flask.client_spans (see
+Incoming requests get SERVER spans from flaskops_flask.server_spans, outgoing `requests`
+calls CLIENT spans and the W3C traceparent header from flaskops_flask.client_spans (see
 there why); with FLASKOPS_TRACING_MIDDLEWARE=opentelemetry, FlaskInstrumentor and
 RequestsInstrumentor do both instead.
 """
@@ -32,10 +32,10 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
-from flaskops.flask.client_spans import install_client_spans
-from flaskops.flask.otlp_transport import exporter_transport
-from flaskops.flask.root_sampling import RootIds
-from flaskops.flask.server_spans import ServerSpans
+from flaskops_flask.client_spans import install_client_spans
+from flaskops_flask.otlp_transport import exporter_transport
+from flaskops_flask.root_sampling import RootIds
+from flaskops_flask.server_spans import ServerSpans
 
 log = logging.getLogger("flaskops.tracing")
 DEFAULT_BATCH = 64
@@ -71,7 +71,7 @@ def make_exporter(env: Mapping[str, str]) -> SpanExporter | None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         return OTLPSpanExporter()
-    from flaskops.flask.otlp_wire import WireOTLPSpanExporter
+    from flaskops_flask.otlp_wire import WireOTLPSpanExporter
 
     return WireOTLPSpanExporter(_transport=exporter_transport(env))
 
@@ -88,7 +88,7 @@ def make_provider(service: str, version: str, env: Mapping[str, str]) -> TracerP
     # Explicit attributes win over OTEL_RESOURCE_ATTRIBUTES in Resource.create, so the
     # name/version resolved by TelemetryConfig (which already honours those) are used.
     resource = Resource.create({"service.name": service, "service.version": version})
-    # RootIds: the SDK's random ids, plus the hand-over flaskops.flask.root_sampling needs.
+    # RootIds: the SDK's random ids, plus the hand-over flaskops_flask.root_sampling needs.
     provider = TracerProvider(resource=resource, shutdown_on_exit=False, id_generator=RootIds())
     atexit.register(shutdown_bounded, provider, SHUTDOWN_FLUSH_SECONDS)
     exporter = make_exporter(env)
@@ -136,6 +136,6 @@ def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("flaskops")
+        return version("flaskops-flask")
     except PackageNotFoundError:
         return "0"

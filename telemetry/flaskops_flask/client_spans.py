@@ -14,7 +14,7 @@ So this wrapper of `Session.send`:
   (every `parentbased_*` sampler of the SDK does, unless configured otherwise), injects
   only the W3C `traceparent` (not sampled), so the next service follows the same decision
   and its log lines carry the same trace_id; with the default W3C propagators and no
-  tracestate or baggage to carry, it writes that header itself (flaskops.flask.w3c);
+  tracestate or baggage to carry, it writes that header itself (flaskops_flask.w3c);
 - otherwise starts a CLIENT span through the SDK's `start_span` (its sampler decides),
   injects its context and, if it records, sets the stable HTTP semantic-convention
   attributes: http.request.method, server.address, server.port, url.full (credentials
@@ -47,8 +47,8 @@ from opentelemetry.util.http import redact_url
 from requests import PreparedRequest, Response, Session
 from requests.structures import CaseInsensitiveDict
 
-from flaskops.flask.server_spans import KNOWN_METHODS
-from flaskops.flask.w3c import (
+from flaskops_flask.server_spans import KNOWN_METHODS
+from flaskops_flask.w3c import (
     W3CPropagation,
     drops_unsampled,
     sdk_counts_spans,
@@ -81,7 +81,7 @@ def install_client_spans(provider: TracerProvider, version: str = "") -> bool:
     if getattr(Session.send, _MARK, False):
         return False
     original = Session.send
-    tracer = provider.get_tracer("flaskops.flask", version)
+    tracer = provider.get_tracer("flaskops_flask", version)
     short_path = drops_unsampled(provider.sampler, "local") and not sdk_counts_spans()
 
     def send(self: Session, request: PreparedRequest, **kwargs: Any) -> Response:
@@ -131,7 +131,7 @@ _w3c_propagation = W3CPropagation()
 def _propagate_unsampled(
     current: SpanContext, headers: CaseInsensitiveDict[str], active: Context
 ) -> None:
-    # flaskops.flask.w3c: with the default W3C propagators and nothing else to carry, the
+    # flaskops_flask.w3c: with the default W3C propagators and nothing else to carry, the
     # header is what their inject would write.
     if not current.trace_state and not current_baggage(active) and _w3c_propagation():
         headers["traceparent"] = unsampled_traceparent(current)

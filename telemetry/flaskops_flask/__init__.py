@@ -1,6 +1,6 @@
 """One call that gives a Flask app the kit's telemetry: `instrument(app)`.
 
-    from flaskops.flask import instrument
+    from flaskops_flask import instrument
     telemetry = instrument(app)                      # everything, configured from env
     telemetry.health.register("db", lambda: db.ping())
 
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from flaskops.flask.config import TelemetryConfig
-from flaskops.flask.health import Health
+from flaskops_flask.config import TelemetryConfig
+from flaskops_flask.health import Health
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
-    from flaskops.flask.metrics import RequestMetrics
+    from flaskops_flask.metrics import RequestMetrics
 
 __all__ = ["Health", "Telemetry", "TelemetryConfig", "instrument"]
 
@@ -67,20 +67,20 @@ def instrument(
 
     # Imports are deferred so a part that is off costs nothing, not even its import.
     if config.json_logs:
-        from flaskops.flask.logs import configure_json_logging
+        from flaskops_flask.logs import configure_json_logging
 
         configure_json_logging(config.service_name, config.service_version, config.log_level)
     if config.health:
         telemetry.health.init_app(app)
     if config.metrics:
-        from flaskops.flask.metrics import RequestMetrics
+        from flaskops_flask.metrics import RequestMetrics
 
         telemetry.metrics = RequestMetrics(
             config.service_name, config.service_version, config.excluded_paths
         )
         telemetry.metrics.init_app(app, config.metrics_path)
     if config.tracing:
-        from flaskops.flask.tracing import setup_tracing
+        from flaskops_flask.tracing import setup_tracing
 
         telemetry.tracer_provider = setup_tracing(
             app, config.service_name, config.service_version, excluded

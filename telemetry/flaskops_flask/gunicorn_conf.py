@@ -3,7 +3,7 @@
 A service's gunicorn.conf.py star-imports this module and adds what is its own (the app
 path, its default port, its log name):
 
-    from flaskops.flask.gunicorn_conf import *  # noqa: F403
+    from flaskops_flask.gunicorn_conf import *  # noqa: F403
     wsgi_app = "orders.app:create_app()"
 
 Importing it prepares prometheus-client's multiprocess directory, which must happen in the
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flaskops.flask.gunicorn import child_exit, env_int, post_worker_init, prepare_multiproc_dir
+from flaskops_flask.gunicorn import child_exit, env_int, post_worker_init, prepare_multiproc_dir
 
 __all__ = [
     "bind",

@@ -2,7 +2,7 @@
 
 Use from a gunicorn.conf.py:
 
-    from flaskops.flask.gunicorn import child_exit, json_logconfig, prepare_multiproc_dir
+    from flaskops_flask.gunicorn import child_exit, json_logconfig, prepare_multiproc_dir
     prepare_multiproc_dir()          # before any worker imports prometheus_client
     logconfig_dict = json_logconfig("orders")
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-from flaskops.flask.logs import APP_HANDLER
+from flaskops_flask.logs import APP_HANDLER
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 
