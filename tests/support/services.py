@@ -138,6 +138,8 @@ def start_service(
     wait_for: str | None = "/readyz",
     log_dir: Path | None = None,
     cpus: str | None = None,
+    python: Path | None = None,
+    conf: Path | None = None,
 ) -> RunningService:
     """Start examples/services/<name> under gunicorn on a free loopback port.
 
@@ -145,9 +147,10 @@ def start_service(
     PROMETHEUS_MULTIPROC_DIR are set for you; OTEL_TRACES_EXPORTER=none unless you pass an
     OTLP endpoint). `wait_for=None` returns without waiting (e.g. a service that must
     start unready); otherwise returns when that path answers 200. `cpus` pins the master
-    and its workers with taskset (benchmarks).
+    and its workers with taskset (benchmarks). `python` runs gunicorn from another venv
+    (tests/support/venvs.py) and `conf` names another app's gunicorn.conf.py.
     """
-    conf = SERVICES_DIR / name / "gunicorn.conf.py"
+    conf = conf or SERVICES_DIR / name / "gunicorn.conf.py"
     if not conf.is_file():
         raise FileNotFoundError(f"no service {name!r}: {conf} missing")
     port = free_port()
@@ -158,7 +161,7 @@ def start_service(
         proc = subprocess.Popen(
             [
                 *(["taskset", "-c", cpus] if cpus else []),
-                sys.executable,
+                str(python or sys.executable),
                 "-m",
                 "gunicorn",
                 "-c",
