@@ -47,6 +47,7 @@ from opentelemetry.util.http import redact_url
 from requests import PreparedRequest, Response, Session
 from requests.structures import CaseInsensitiveDict
 
+from flaskops_flask.fastpath import FAST_PATH
 from flaskops_flask.server_spans import KNOWN_METHODS
 from flaskops_flask.w3c import (
     W3CPropagation,
@@ -84,16 +85,16 @@ def install_client_spans(provider: TracerProvider, version: str = "") -> bool:
     tracer = provider.get_tracer("flaskops_flask", version)
     short_path = drops_unsampled(provider.sampler, "local") and not sdk_counts_spans()
 
-    def send(self: Session, request: PreparedRequest, **kwargs: Any) -> Response:
-        if not is_http_instrumentation_enabled():
-            return original(self, request, **kwargs)
+    def begin(request: PreparedRequest) -> trace.Span | None:
+        """The call's CLIENT span, its context injected; None when only the unsampled
+        traceparent is passed on."""
         if request.headers is None:  # as RequestsInstrumentor guards it
             request.headers = CaseInsensitiveDict()
         active = context.get_current()
         current = trace.get_current_span(active).get_span_context()
         if short_path and current.is_valid and not current.trace_flags.sampled:
             _propagate_unsampled(current, request.headers, active)
-            return original(self, request, **kwargs)
+            return None
         method = (request.method or "GET").upper()
         span = tracer.start_span(
             method if method in KNOWN_METHODS else "HTTP",
@@ -101,28 +102,48 @@ def install_client_spans(provider: TracerProvider, version: str = "") -> bool:
             attributes=_attributes(request, method),
         )
         inject(request.headers, context=trace.set_span_in_context(span))
+        return span
+
+    def send(self: Session, request: PreparedRequest, **kwargs: Any) -> Response:
+        if not FAST_PATH.on or not is_http_instrumentation_enabled():
+            return original(self, request, **kwargs)
+        try:
+            span = begin(request)
+        except Exception as exc:  # the kit's own code: the call goes out untraced
+            FAST_PATH.fail("the client span's start", exc)
+            span = None
+        if span is None:
+            return original(self, request, **kwargs)
         try:
             response = original(self, request, **kwargs)
         except Exception as exc:
-            if span.is_recording():
-                span.set_attribute(ERROR_TYPE, type(exc).__qualname__)
-                span.set_status(Status(StatusCode.ERROR, str(exc)))
-            span.end()
+            _end(span, None, exc)
             raise
-        if span.is_recording():
-            code = response.status_code
-            attributes: dict[str, str | int] = {HTTP_RESPONSE_STATUS_CODE: code}
-            if code >= 400:
-                attributes[ERROR_TYPE] = str(code)
-                span.set_status(Status(StatusCode.ERROR))
-            span.set_attributes(attributes)
-        span.end()
+        _end(span, response, None)
         return response
 
     functools.update_wrapper(send, original)
     setattr(send, _MARK, True)
     Session.send = send  # type: ignore[method-assign]
     return True
+
+
+def _end(span: trace.Span, response: Response | None, error: Exception | None) -> None:
+    try:
+        if span.is_recording():
+            if error is not None:
+                span.set_attribute(ERROR_TYPE, type(error).__qualname__)
+                span.set_status(Status(StatusCode.ERROR, str(error)))
+            elif response is not None:
+                code = response.status_code
+                attributes: dict[str, str | int] = {HTTP_RESPONSE_STATUS_CODE: code}
+                if code >= 400:
+                    attributes[ERROR_TYPE] = str(code)
+                    span.set_status(Status(StatusCode.ERROR))
+                span.set_attributes(attributes)
+        span.end()
+    except Exception as exc:  # the caller gets its response (or its own error) regardless
+        FAST_PATH.fail("the client span's end", exc)
 
 
 _w3c_propagation = W3CPropagation()

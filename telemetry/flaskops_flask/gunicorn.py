@@ -13,6 +13,7 @@ PROMETHEUS_MULTIPROC_DIR is set.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import tempfile
@@ -46,19 +47,40 @@ def prepare_multiproc_dir() -> str:
     for stale in directory.glob("*.db"):
         stale.unlink()
     os.environ[ENV] = str(directory)
+    _load_multiprocess()
     return str(directory)
 
 
-def mark_process_dead(pid: int) -> None:
-    if os.environ.get(ENV):
+# prometheus_client.multiprocess, imported in the master as soon as the directory is set
+# (never earlier: see the module docstring) and never inside a hook: gunicorn runs
+# `child_exit` from its SIGCHLD handler (gunicorn 23), and an import there can run while
+# the interrupted code holds the import lock, which crashed the master on shutdown.
+_multiprocess: Any = None
+
+
+def _load_multiprocess() -> None:
+    global _multiprocess
+    if _multiprocess is None:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+        _multiprocess = multiprocess
+
+
+if os.environ.get(ENV):  # set by the environment already: safe to import now
+    _load_multiprocess()
+
+
+def mark_process_dead(pid: int) -> None:
+    if _multiprocess is not None and os.environ.get(ENV):
+        _multiprocess.mark_process_dead(pid)
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    """Gunicorn `child_exit` hook: drop a dead worker's live gauges (counters stay summed)."""
-    mark_process_dead(worker.pid)
+    """Gunicorn `child_exit` hook: drop a dead worker's live gauges (counters stay summed).
+    Runs in the master's signal handler: it imports nothing and never raises."""
+    # A hook that raises in a signal handler takes the master down.
+    with contextlib.suppress(Exception):
+        mark_process_dead(worker.pid)
 
 
 def post_worker_init(worker: Any) -> None:

@@ -24,6 +24,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.trace import SpanContext
 
+from flaskops_flask.fastpath import FAST_PATH
+
 _LEN, _VARINT, _I64, _I32 = 2, 0, 1, 5
 _pack_fixed64 = struct.Struct("<Q").pack
 _pack_fixed32 = struct.Struct("<I").pack
@@ -214,17 +216,30 @@ class _Encoder:
 
 class WireOTLPSpanExporter(OTLPSpanExporter):
     """OTLPSpanExporter (HTTP/protobuf, configured from OTEL_EXPORTER_OTLP_*) whose encoding
-    step is the direct wire encoder above."""
+    step is the direct wire encoder above. If the encoder or the kit's transport raises,
+    the fast path is switched off (flaskops_flask.fastpath) and this batch and every later
+    one go through an upstream OTLPSpanExporter with the upstream transport."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._encoder = _Encoder()
+        kwargs.pop("_transport", None)
+        self._upstream = OTLPSpanExporter(**kwargs)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        if self._shutdown:
-            return SpanExportResult.FAILURE
-        result = self._client.export(self._encoder.request(spans))
-        return SpanExportResult.SUCCESS if result.success else SpanExportResult.FAILURE
+        if FAST_PATH.on:
+            try:
+                if self._shutdown:
+                    return SpanExportResult.FAILURE
+                result = self._client.export(self._encoder.request(spans))
+                return SpanExportResult.SUCCESS if result.success else SpanExportResult.FAILURE
+            except Exception as exc:
+                FAST_PATH.fail("the OTLP wire exporter", exc)
+        return self._upstream.export(spans)
+
+    def shutdown(self) -> None:
+        super().shutdown()  # type: ignore[no-untyped-call]
+        self._upstream.shutdown()  # type: ignore[no-untyped-call]
 
 
 def encode_request(spans: Sequence[ReadableSpan]) -> bytes:

@@ -17,6 +17,12 @@ built directly, without the parts of it a server span rarely uses
 (flaskops_flask.recording_span).
 `FLASKOPS_TRACING_MIDDLEWARE=opentelemetry` switches back to FlaskInstrumentor.
 
+Telemetry never fails a request: an exception from the kit's own span work (start,
+response attributes, end) switches the fast path off (flaskops_flask.fastpath), the request
+is served as it would have been, and later ones go through FlaskInstrumentor (`upstream`).
+Tracers the SDK's tracer configurator disables (`Tracer._is_enabled()`) get no spans here
+either: their requests take the SDK's own path, which makes none.
+
 Attributes follow the stable HTTP semantic conventions, limited to the required ones plus
 the route: http.request.method, url.path, url.scheme, http.route,
 http.response.status_code (and error.type on 5xx).
@@ -25,6 +31,7 @@ http.response.status_code (and error.type on 5xx).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import Token
 from typing import Any, cast
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -51,6 +58,7 @@ from opentelemetry.trace import (
     TraceFlags,
 )
 
+from flaskops_flask.fastpath import FAST_PATH
 from flaskops_flask.recording_span import (
     SAMPLED_ROOT_FLAGS,
     RecordingSpan,
@@ -81,8 +89,12 @@ class ServerSpans:
         provider: TracerProvider,
         excluded_paths: Iterable[str],
         scope_version: str = "",
+        upstream: WSGIApplication | None = None,
     ) -> None:
         self.tracer = provider.get_tracer("flaskops_flask", scope_version)
+        # The SDK's tracer configurator may disable this tracer at any time; the no-op
+        # tracer of OTEL_SDK_DISABLED has no configurator.
+        self.enabled = self.tracer._is_enabled if isinstance(self.tracer, Tracer) else _always
         self.new_span_id = provider.id_generator.generate_span_id
         self.excluded = frozenset(excluded_paths)
         # flaskops_flask.w3c: requests under an unsampled caller skip the SDK's general
@@ -101,14 +113,37 @@ class ServerSpans:
         self.sampled_callers = keeps_sampled(provider.sampler, "remote") and not sdk_counts_spans()
         self.w3c_propagation = W3CPropagation()
         self.wrapped: WSGIApplication = app.wsgi_app
+        self.upstream = upstream or self.wrapped
         app.wsgi_app = self  # type: ignore[method-assign]
         got_request_exception.connect(self._on_exception, app, weak=False)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO") or "/"
-        if path in self.excluded:
+        if not FAST_PATH.on:
+            return self.upstream(environ, start_response)
+        if (environ.get("PATH_INFO") or "/") in self.excluded:
             return self.wrapped(environ, start_response)
-        w3c = self.w3c_propagation() and not _carries_state(environ)
+        try:
+            span, token, responder = self._begin(environ, start_response)
+        except Exception as exc:  # the kit's own code: the request must not see it
+            FAST_PATH.fail("the server span's start", exc)
+            return self.upstream(environ, start_response)
+        try:
+            return self.wrapped(environ, responder)
+        finally:
+            # Flask has built the whole response by now; a streamed body is not timed.
+            context.detach(token)
+            try:
+                span.end()
+            except Exception as exc:
+                FAST_PATH.fail("the server span's end", exc)
+
+    def _begin(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> tuple[trace.Span, Token[Context], StartResponse]:
+        """The request's span, made current (the token to detach), and the start_response
+        that describes it from the response."""
+        path = environ.get("PATH_INFO") or "/"
+        w3c = self.w3c_propagation() and not _carries_state(environ) and self.enabled()
         traceparent = environ.get("HTTP_TRACEPARENT")
         root = w3c and traceparent is None  # no propagation headers at all
         roots = self.roots if root else None
@@ -117,12 +152,12 @@ class ServerSpans:
         if roots is not None:
             trace_id, sampled = roots.draw()
             if not sampled:
-                return self._unsampled(trace_id, DROPPED_ROOT_FLAGS, environ, start_response)
+                return (*self._unsampled(trace_id, DROPPED_ROOT_FLAGS), start_response)
         elif w3c:
             if self.shortcut:
                 caller = unsampled_parent(traceparent)
                 if caller is not None:
-                    return self._unsampled(*caller, environ, start_response)
+                    return (*self._unsampled(*caller), start_response)
             if self.sampled_callers and self.limits is not None:
                 remote = sampled_parent(traceparent)
         method = environ.get("REQUEST_METHOD", "GET")
@@ -155,14 +190,9 @@ class ServerSpans:
                 if roots is not None:
                     roots.clear()
         token = context.attach(trace.set_span_in_context(span, parent))
-        try:
-            if span.is_recording():
-                return self.wrapped(environ, _Responder(span, method, start_response))
-            return self.wrapped(environ, start_response)
-        finally:
-            # Flask has built the whole response by now; a streamed body is not timed.
-            context.detach(token)
-            span.end()
+        if span.is_recording():
+            return span, token, _Responder(span, method, start_response)
+        return span, token, start_response
 
     def _recording(
         self,
@@ -182,28 +212,27 @@ class ServerSpans:
         span.start(parent_context=parent)
         return span
 
-    def _unsampled(
-        self,
-        trace_id: int,
-        flags: TraceFlags,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-    ) -> Iterable[bytes]:
+    def _unsampled(self, trace_id: int, flags: TraceFlags) -> tuple[trace.Span, Token[Context]]:
         # What extract + start_span give under an unsampled caller: a span of its own id
         # in the caller's trace, not recording, made current for logs and outgoing calls.
         span = NonRecordingSpan(SpanContext(trace_id, self.new_span_id(), False, flags))
         # On an empty context, as extract builds it when no context is given to it.
-        token = context.attach(trace.set_span_in_context(span, Context()))
-        try:
-            return self.wrapped(environ, start_response)
-        finally:
-            context.detach(token)
+        return span, context.attach(trace.set_span_in_context(span, Context()))
 
     @staticmethod
     def _on_exception(sender: Flask, exception: BaseException, **_: object) -> None:
+        if not FAST_PATH.on:  # FlaskInstrumentor's own teardown records it
+            return
         span = trace.get_current_span()
-        if span.is_recording():
-            span.record_exception(exception)
+        try:
+            if span.is_recording():
+                span.record_exception(exception)
+        except Exception as exc:
+            FAST_PATH.fail("the server span's exception event", exc)
+
+
+def _always() -> bool:
+    return True
 
 
 def _carries_state(environ: WSGIEnvironment) -> bool:
@@ -223,7 +252,13 @@ class _Responder:
         self.start_response = start_response
 
     def __call__(self, status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
-        code = int(status[:3])
+        try:
+            self.describe(int(status[:3]))
+        except Exception as exc:  # the response goes out whatever the span makes of it
+            FAST_PATH.fail("the server span's response attributes", exc)
+        return self.start_response(status, headers, *args)
+
+    def describe(self, code: int) -> None:
         attributes: dict[str, str | int] = {HTTP_RESPONSE_STATUS_CODE: code}
         rule = request.url_rule
         name = None
@@ -241,4 +276,3 @@ class _Responder:
             if code >= 500:
                 span.set_status(Status(StatusCode.ERROR))
             span.set_attributes(attributes)
-        return self.start_response(status, headers, *args)

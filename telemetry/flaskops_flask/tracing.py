@@ -6,10 +6,15 @@ OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT/HEADERS/TIMEOUT/COMPRESSION (exporter),
 OTEL_BSP_* (batching), OTEL_PROPAGATORS (W3C tracecontext+baggage by default).
 OTEL_TRACES_EXPORTER picks `otlp` (default; OTLP over HTTP/protobuf), `console` or `none`.
 
-Incoming requests get SERVER spans from flaskops_flask.server_spans, outgoing `requests`
-calls CLIENT spans and the W3C traceparent header from flaskops_flask.client_spans (see
-there why); with FLASKOPS_TRACING_MIDDLEWARE=opentelemetry, FlaskInstrumentor and
-RequestsInstrumentor do both instead.
+Two paths emit the same spans (stable HTTP semantic conventions). The fast path: SERVER
+spans from flaskops_flask.server_spans, CLIENT spans and the W3C traceparent header for
+outgoing `requests` calls from flaskops_flask.client_spans, the OTLP wire encoder and
+urllib3 transport (see there why). The upstream path (flaskops_flask.upstream):
+FlaskInstrumentor, RequestsInstrumentor and the upstream OTLPSpanExporter. The upstream
+path is taken when FLASKOPS_TRACING_MIDDLEWARE=opentelemetry asks for it, or when
+flaskops_flask.guard finds the installed OpenTelemetry different from the tested one (one
+warning); if the fast path raises later, flaskops_flask.fastpath switches every part over.
+The fast-path modules are imported only once the guard has passed.
 """
 
 from __future__ import annotations
@@ -22,8 +27,6 @@ from collections.abc import Mapping
 
 from flask import Flask
 from opentelemetry import trace
-from opentelemetry.instrumentation.flask import FlaskInstrumentor
-from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -32,10 +35,9 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
-from flaskops_flask.client_spans import install_client_spans
-from flaskops_flask.otlp_transport import exporter_transport
-from flaskops_flask.root_sampling import RootIds
-from flaskops_flask.server_spans import ServerSpans
+from flaskops_flask import guard
+from flaskops_flask.fastpath import FAST_PATH
+from flaskops_flask.upstream import STANDBY, instrument_client, instrument_server
 
 log = logging.getLogger("flaskops.tracing")
 DEFAULT_BATCH = 64
@@ -54,7 +56,7 @@ def shutdown_bounded(provider: TracerProvider, seconds: float) -> None:
         log.warning("trace exporter did not finish within %.0fs at exit; spans dropped", seconds)
 
 
-def make_exporter(env: Mapping[str, str]) -> SpanExporter | None:
+def make_exporter(env: Mapping[str, str], fast: bool = True) -> SpanExporter | None:
     kind = env.get("OTEL_TRACES_EXPORTER", "otlp").split(",")[0].strip().lower()
     if kind == "none":
         return None
@@ -67,13 +69,18 @@ def make_exporter(env: Mapping[str, str]) -> SpanExporter | None:
     )
     if protocol and protocol != "http/protobuf":
         log.warning("OTLP protocol %s is not supported here; using http/protobuf", protocol)
-    if env.get("FLASKOPS_OTLP_ENCODER", "wire") == "upstream":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+    if not fast or env.get("FLASKOPS_OTLP_ENCODER", "wire") == "upstream":
         return OTLPSpanExporter()
-    from flaskops_flask.otlp_wire import WireOTLPSpanExporter
+    try:
+        from flaskops_flask.otlp_transport import exporter_transport
+        from flaskops_flask.otlp_wire import WireOTLPSpanExporter
 
-    return WireOTLPSpanExporter(_transport=exporter_transport(env))
+        return WireOTLPSpanExporter(_transport=exporter_transport(env))
+    except Exception as exc:
+        FAST_PATH.fail("the OTLP exporter's setup", exc)
+        return OTLPSpanExporter()
 
 
 def make_processor(exporter: SpanExporter, env: Mapping[str, str]) -> SpanProcessor:
@@ -84,14 +91,21 @@ def make_processor(exporter: SpanExporter, env: Mapping[str, str]) -> SpanProces
     return BatchSpanProcessor(exporter, max_export_batch_size=batch)
 
 
-def make_provider(service: str, version: str, env: Mapping[str, str]) -> TracerProvider:
+def make_provider(
+    service: str, version: str, env: Mapping[str, str], fast: bool = True
+) -> TracerProvider:
     # Explicit attributes win over OTEL_RESOURCE_ATTRIBUTES in Resource.create, so the
     # name/version resolved by TelemetryConfig (which already honours those) are used.
     resource = Resource.create({"service.name": service, "service.version": version})
-    # RootIds: the SDK's random ids, plus the hand-over flaskops_flask.root_sampling needs.
-    provider = TracerProvider(resource=resource, shutdown_on_exit=False, id_generator=RootIds())
+    ids = None
+    if fast:
+        # RootIds: the SDK's random ids, plus the hand-over flaskops_flask.root_sampling needs.
+        from flaskops_flask.root_sampling import RootIds
+
+        ids = RootIds()
+    provider = TracerProvider(resource=resource, shutdown_on_exit=False, id_generator=ids)
     atexit.register(shutdown_bounded, provider, SHUTDOWN_FLUSH_SECONDS)
-    exporter = make_exporter(env)
+    exporter = make_exporter(env, fast)
     if exporter is not None:
         provider.add_span_processor(make_processor(exporter, env))
     return provider
@@ -105,30 +119,36 @@ def setup_tracing(
     env: Mapping[str, str] | None = None,
 ) -> TracerProvider:
     env = os.environ if env is None else env
-    provider = make_provider(service, version, env)
-    scope_version = _version()
+    fast = env.get("FLASKOPS_TRACING_MIDDLEWARE", "flaskops") != "opentelemetry" and FAST_PATH.on
+    if fast:
+        problems = guard.problems()
+        if problems:
+            log.warning(
+                "flaskops tracing fast path not used: %s; tracing through the upstream "
+                "OpenTelemetry instrumentation and exporter instead (same span attributes)",
+                "; ".join(problems),
+                extra={"pid": os.getpid(), "fast_path": "off"},
+            )
+            fast = False
+    provider = make_provider(service, version, env, fast)
     current = trace.get_tracer_provider()
     if isinstance(current, trace.ProxyTracerProvider):
         trace.set_tracer_provider(provider)
-    upstream_only = env.get("FLASKOPS_TRACING_MIDDLEWARE", "flaskops") == "opentelemetry"
-    if upstream_only:
-        # Regexes searched in the full URL; anchored so /healthz does not also exclude /healthzz.
-        patterns = ",".join(rf"{p}(\?|$)" for p in excluded_paths)
-        excluded = None if "OTEL_PYTHON_FLASK_EXCLUDED_URLS" in env else patterns
-        FlaskInstrumentor.instrument_app(  # type: ignore[no-untyped-call]
-            app, tracer_provider=provider, excluded_urls=excluded
-        )
-    else:
-        ServerSpans(app, provider, excluded_paths, scope_version)
+    if fast and FAST_PATH.on:
+        try:
+            from flaskops_flask.fast_tracing import install
+
+            install(app, provider, excluded_paths, _version(), env)
+            return provider
+        except Exception as exc:
+            FAST_PATH.fail("the tracing setup", exc)
+            if STANDBY in app.extensions:  # the server part switched to it
+                instrument_client(provider)
+                return provider
+    instrument_server(app, provider, excluded_paths, env)
     # Outgoing calls: one wrapper per process. Whoever instrumented requests first (an
     # earlier instrument(), or OpenTelemetry's auto-instrumentation) keeps it.
-    requests_instrumentor = RequestsInstrumentor()
-    if requests_instrumentor.is_instrumented_by_opentelemetry:
-        return provider
-    if upstream_only:
-        requests_instrumentor.instrument(tracer_provider=provider)
-    else:
-        install_client_spans(provider, scope_version)
+    instrument_client(provider)
     return provider
 
 

@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 REPO = Path(__file__).resolve().parents[2]
 TELEMETRY = REPO / "telemetry"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "flaskops/telemetry-venvs"
@@ -126,7 +128,8 @@ def installed(python: Path) -> dict[str, str]:
     out = subprocess.run(
         [str(python), "-c", _LIST], capture_output=True, text=True, check=True
     ).stdout
-    return dict(line.split("==", 1) for line in out.splitlines() if "==" in line)
+    pairs = (line.split("==", 1) for line in out.splitlines() if "==" in line)
+    return {canonicalize_name(name): have for name, have in pairs}
 
 
 _LIST = (

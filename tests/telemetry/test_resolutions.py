@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from tests.support.otel import OtelCollector
@@ -40,7 +41,7 @@ def test_user_app_works_at_each_resolution(resolution: str, tmp_path: Path) -> N
     versions = installed(python)
     assert not {"kopf", "kubernetes"} & set(versions)
     for requirement in declared():
-        have = versions[requirement.name.lower()]
+        have = versions[canonicalize_name(requirement.name)]
         assert requirement.specifier.contains(have, prereleases=True), (requirement, have)
         if resolution == "lowest":  # the floors themselves are what runs
             (floor,) = [s.version for s in requirement.specifier if s.operator == ">="]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 import requests
 from flask import Flask
@@ -22,6 +23,7 @@ def create_app() -> Flask:
     @app.get("/work/<int:n>")
     def work(n: int) -> dict[str, int]:
         log.info("working on %d", n)
+        time.sleep(0.02)  # long enough that concurrent clients reach both sync workers
         return {"n": n, "square": n * n}
 
     @app.get("/unavailable")
