@@ -1,4 +1,4 @@
-"""A real Prometheus server (Debian package) on a free loopback port.
+"""A real Prometheus server (3.x, built by `make tools`) on a free loopback port.
 
 Targets are added through file-based service discovery, so a test can attach the labels
 the canary analysis selects on (namespace, service, track) without restarting the server.
