@@ -18,6 +18,7 @@ from tests.support.jaeger import Jaeger
 from tests.support.kube import Helm, Kubectl
 from tests.support.operator import serviceaccount_kubeconfig
 from tests.support.otel import Span
+from tests.support.prometheus import Prometheus
 from tests.support.services import start_service
 from tests.support.tools import REPO, require
 
@@ -52,15 +53,28 @@ def catalog_pod(kubectl: Kubectl, namespace: str) -> dict[str, Any]:
 
 @pytest.fixture
 def gateway(
-    tmp_path: Path, jaeger: Jaeger, helm: Helm, kubectl: Kubectl, namespace: str
+    tmp_path: Path,
+    jaeger: Jaeger,
+    prometheus: Prometheus,
+    helm: Helm,
+    kubectl: Kubectl,
+    namespace: str,
 ) -> Iterator[Gateway]:
     """The chart's collector config and RBAC installed for real; the gateway runs the
     ConfigMap's files as its pod would, authenticated as the chart's ServiceAccount."""
-    helm.run("install", "obs", str(CHART), "-n", namespace, "--set", "collector.enabled=true")
+    otlp_metrics = f"{prometheus.url}/api/v1/otlp/v1/metrics"
+    helm.run(
+        "install", "obs", str(CHART), "-n", namespace,
+        "--set", "collector.enabled=true",
+        "--set", "collector.spanMetrics.enabled=true",
+        "--set", f"collector.spanMetrics.endpoint={otlp_metrics}",
+        # Flush span metrics every second instead of every 15, for the test's sake.
+        "--set", "collector.overrides.connectors.span_metrics.metrics_flush_interval=1s",
+    )  # fmt: skip
     try:
         data = kubectl.json("get", "configmap", "obs-collector", "-n", namespace)["data"]
         files = []
-        for key in ("gateway.yaml", "overrides.yaml"):
+        for key in ("gateway.yaml", "spanmetrics.yaml", "overrides.yaml"):
             (tmp_path / key).write_text(data[key])
             files.append(tmp_path / key)
         creds = serviceaccount_kubeconfig(
@@ -121,3 +135,26 @@ def test_a_trace_through_the_gateway_is_found_in_jaeger_with_both_services(
     assert "catalog-gw" in jaeger.services()
     # Least privilege held: no watch the ServiceAccount may not do.
     assert "forbidden" not in gateway.logs(), gateway.logs()
+
+
+def test_span_metrics_reach_prometheus_through_the_gateway(
+    gateway: Gateway, prometheus: Prometheus, catalog_pod: dict[str, Any], namespace: str
+) -> None:
+    """The optional spanmetrics.yaml: request counts computed from the spans, written to
+    Prometheus 3's OTLP receiver, named after the service and the span (route) and method."""
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": gateway.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OTEL_SERVICE_NAME": "catalog-sm",
+        "OTEL_RESOURCE_ATTRIBUTES": f"k8s.pod.name={POD},k8s.namespace.name={namespace}",
+    }
+    with start_service("catalog", env, workers=1) as catalog:
+        for _ in range(5):
+            assert requests.get(f"{catalog.url}/items/3", timeout=5).status_code == 200
+        query = (
+            'traces_span_metrics_calls_total{job="catalog-sm",span_name="GET /items/<int:item_id>"}'
+        )
+        result = prometheus.wait_for(
+            query, lambda r: bool(r) and float(r[0]["value"][1]) >= 5, timeout=60
+        )
+    assert result[0]["metric"]["http_request_method"] == "GET"
