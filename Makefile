@@ -92,3 +92,7 @@ profile-instrumentation: tools venv ## where instrument()'s CPU goes, parts togg
 .PHONY: service-requirements
 service-requirements: venv ## re-pin examples/services/requirements.txt to the versions in uv.lock
 	@bash hack/service_requirements.sh
+
+.PHONY: trace-picture
+trace-picture: tools venv ## redraw docs/observability/trace-orders-catalog.png from a real trace in Jaeger
+	$(UV) run --frozen python hack/trace_picture.py

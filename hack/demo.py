@@ -9,6 +9,7 @@ a small load generator plays kube-proxy, splitting requests like the ready pods 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -199,6 +200,11 @@ def main() -> int:
         print(
             f"\nThe cluster stays up: export KUBECONFIG={kubeconfig}; stop it with: make cluster-down"
         )
+        if os.environ.get("FLASKOPS_DEMO_HOLD") == "1":
+            print(f"Holding Prometheus {prometheus.url} and Jaeger {jaeger.url}: Ctrl-C stops them")
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
     finally:
         if traffic:
             traffic.stop()
