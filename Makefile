@@ -2,10 +2,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV ?= uv
+# uv from PATH, else the pinned one this Makefile installs into ~/.local/bin (target below).
+UV_VERSION := 0.13.9
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
 PYTEST_WORKERS ?= 2
 TOOLS_BIN := $(shell bash hack/tools.sh bindir)
-export PATH := $(TOOLS_BIN):$(PATH)
+# uv's own directory too: some tests run `uv` by name.
+export PATH := $(TOOLS_BIN):$(patsubst %/,%,$(dir $(UV))):$(PATH)
 
 .PHONY: help
 help: ## list the targets
@@ -20,8 +23,12 @@ tools: ## build the pinned helm, kubectl, kube-*, etcd, kwok(ctl), kind into ~/.
 env: ## print `export PATH=...` for the pinned tools (eval "$(make -s env)")
 	@echo "export PATH=$(TOOLS_BIN):\$$PATH"
 
+$(HOME)/.local/bin/uv: # a Python without pip gets it from its own ensurepip first
+	python3 -m pip --version >/dev/null 2>&1 || python3 -m ensurepip --user --default-pip
+	python3 -m pip install --user --quiet --disable-pip-version-check --break-system-packages "uv==$(UV_VERSION)"
+
 .PHONY: venv
-venv: ## install the locked Python environment into .venv
+venv: $(filter $(HOME)/.local/bin/uv,$(UV)) ## install the locked Python environment into .venv
 	@$(UV) sync --frozen --all-extras --quiet
 
 .PHONY: cluster-up
@@ -85,3 +92,7 @@ profile-instrumentation: tools venv ## where instrument()'s CPU goes, parts togg
 .PHONY: service-requirements
 service-requirements: venv ## re-pin examples/services/requirements.txt to the versions in uv.lock
 	@bash hack/service_requirements.sh
+
+.PHONY: trace-picture
+trace-picture: tools venv ## redraw docs/observability/trace-orders-catalog.png from a real trace in Jaeger
+	$(UV) run --frozen python hack/trace_picture.py

@@ -9,6 +9,7 @@ a small load generator plays kube-proxy, splitting requests like the ready pods 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,18 +18,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+import requests
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from flaskops.cli import render_status  # noqa: E402
 
+from tests.support.gateway import Gateway  # noqa: E402
+from tests.support.jaeger import Jaeger  # noqa: E402
 from tests.support.kube import Helm, Kubectl  # noqa: E402
 from tests.support.operator import (  # noqa: E402
     OperatorProcess,
     install_operator_chart,
     serviceaccount_kubeconfig,
 )
+from tests.support.otel import Span  # noqa: E402
 from tests.support.prometheus import Prometheus  # noqa: E402
+from tests.support.services import start_service  # noqa: E402
 from tests.support.standins import StandIns, Traffic  # noqa: E402
 from tests.support.tools import require  # noqa: E402
 
@@ -88,6 +95,35 @@ def watch(kubectl: Kubectl, until: set[str], timeout: float = 180) -> tuple[dict
     raise SystemExit(f"demo: no {until} after {timeout}s")
 
 
+def trace_orders_to_catalog(gateway: Gateway, jaeger: Jaeger, catalog_url: str, work: Path) -> None:
+    """One orders request calling catalog, its spans through the gateway, read back from
+    Jaeger's query API (the same one its UI uses)."""
+    trace_id = os.urandom(16).hex()
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": gateway.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OTEL_SERVICE_NAME": "orders",
+        "CATALOG_URL": catalog_url,
+    }
+    with start_service("orders", env, workers=1, log_dir=work) as orders:
+        requests.get(
+            f"{orders.url}/orders/12",
+            headers={"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"},
+            timeout=5,
+        ).raise_for_status()
+
+        def both(trace: list[Span]) -> bool:
+            return trace[0].trace_id == trace_id and {s.service for s in trace} >= {
+                "orders",
+                NAME,
+            }
+
+        trace = jaeger.wait_for_trace("orders", both)
+    hops = " -> ".join(s.name for s in sorted(trace, key=lambda s: s.kind != "2"))
+    print(f"Jaeger: trace {trace_id} holds orders -> {NAME} ({len(trace)} spans: {hops})")
+    print(f"  {jaeger.url}/api/traces/{trace_id}")
+
+
 def main() -> int:
     out = subprocess.run(
         ["bash", str(REPO / "hack/cluster.sh"), "up"], capture_output=True, text=True, check=True
@@ -113,8 +149,19 @@ def main() -> int:
         work,
     ).start()
     prometheus = Prometheus(require("prometheus"), work / "prometheus")
+    # Spans: services -> the shipped collector gateway config -> Jaeger, all over OTLP.
+    jaeger = Jaeger(require("jaeger"), work / "jaeger")
+    gateway = Gateway(
+        require("otelcol-gateway"), work / "gateway", jaeger.otlp_endpoint, kubeconfig
+    )
     print(f"operator running as ServiceAccount {NAMESPACE}/{release}; log: {operator.log_path}")
     print(f"Prometheus: {prometheus.url}  (try: flask_http_request_total)")
+    print(f"Jaeger:     {jaeger.url}  (API: {jaeger.url}/api/traces?service={NAME})")
+    telemetry = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": gateway.endpoint,
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_BSP_SCHEDULE_DELAY": "500",
+    }
 
     standins = traffic = None
     try:
@@ -123,8 +170,11 @@ def main() -> int:
         kubectl.apply(spec(prometheus, "1.0.0"))
         watch(kubectl, {"Ready"})
         timings.append(("first deploy of 1.0.0", time.monotonic() - t0))
-        standins = StandIns(kubectl, prometheus, NAMESPACE, NAME, log_dir=work).start()
+        standins = StandIns(
+            kubectl, prometheus, NAMESPACE, NAME, log_dir=work, extra_env=telemetry
+        ).start()
         traffic = Traffic(standins).start()
+        trace_orders_to_catalog(gateway, jaeger, standins.urls()["stable"], work)
 
         say("Release 1.1.0, a healthy version: canary 20% -> 50% -> promoted")
         kubectl.apply(spec(prometheus, "1.1.0"))
@@ -150,6 +200,11 @@ def main() -> int:
         print(
             f"\nThe cluster stays up: export KUBECONFIG={kubeconfig}; stop it with: make cluster-down"
         )
+        if os.environ.get("FLASKOPS_DEMO_HOLD") == "1":
+            print(f"Holding Prometheus {prometheus.url} and Jaeger {jaeger.url}: Ctrl-C stops them")
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
     finally:
         if traffic:
             traffic.stop()
@@ -157,6 +212,8 @@ def main() -> int:
             standins.stop()
         kubectl.run("delete", "flaskservice", NAME, "-n", NAMESPACE, "--timeout=30s", check=False)
         operator.stop()
+        gateway.stop()
+        jaeger.stop()
         prometheus.stop()
     return 0
 

@@ -110,6 +110,74 @@ YAML
   CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1/otelcol-flaskops" ./dist
 }
 
+build_prometheus() { # <out>: Prometheus 3.x + promtool; prometheus's go.mod may carry
+  # replace/exclude lines (go install refuses those), so a wrapper module builds them.
+  local v=$PROMETHEUS_VERSION rel m
+  m=${v#v0.}; rel="${m:0:1}.$((10#${m%%.*} % 100)).${m#*.}"  # v0.316.0 -> 3.16.0
+  wrapper prometheus
+  go get -tool "github.com/prometheus/prometheus/cmd/prometheus@$v" \
+    "github.com/prometheus/prometheus/cmd/promtool@$v" >&2
+  local p=github.com/prometheus/common/version
+  local ldf="-X $p.Version=$rel -X $p.Revision=$v -X $p.Branch=HEAD -X $p.BuildUser=flaskops"
+  ldf+=" -X $p.BuildDate=19700101-00:00:00"
+  log "building prometheus, promtool $rel"
+  # remove_all_sd: only file and http discovery (what the tests and demo use); it halves
+  # the build by leaving out every cloud provider's SDK.
+  CGO_ENABLED=0 go build -trimpath -tags remove_all_sd,netgo -ldflags "-s -w $ldf" -o "$1/" \
+    github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
+}
+
+build_otelcol-gateway() { # <out>: a collector with exactly the gateway config's components
+  # (charts/flaskops-observability/files/collector), so `validate` accepts the config
+  # users deploy and rejects what a full distribution would reject too.
+  local v=$OTELCOL_VERSION cv=$OTELCOL_CONFMAP_VERSION cc=$OTELCOL_CONTRIB_VERSION
+  local k8s=$OTELCOL_K8SATTRIBUTES_VERSION
+  local core=go.opentelemetry.io/collector contrib=github.com/open-telemetry/opentelemetry-collector-contrib
+  wrapper otelcol-gateway
+  GOBIN="$PWD/.bin" CGO_ENABLED=0 go install "$core/cmd/builder@$v"
+  cat > manifest.yaml <<YAML
+dist:
+  name: otelcol-gateway
+  description: flaskops collector gateway (validates and runs its config)
+  output_path: $PWD/dist
+  version: ${v#v}
+receivers:
+  - gomod: $core/receiver/otlpreceiver $v
+processors:
+  - gomod: $core/processor/memorylimiterprocessor $v
+  - gomod: $contrib/processor/k8sattributesprocessor $k8s
+exporters:
+  - gomod: $core/exporter/otlpexporter $v
+  - gomod: $core/exporter/otlphttpexporter $v
+connectors:
+  - gomod: $contrib/connector/spanmetricsconnector $cc
+providers:
+  - gomod: $core/confmap/provider/fileprovider $cv
+  - gomod: $core/confmap/provider/envprovider $cv
+YAML
+  # Same order as build_otelcol: pin, generate, resolve only what main imports.
+  # k8sattributesprocessor left the v0 line after v0.160.0; v1.2.0 is the newest that
+  # resolves through the proxy alongside core $v.
+  go get "$core/otelcol@$v" "$core/receiver/otlpreceiver@$v" "$core/processor/memorylimiterprocessor@$v" \
+    "$contrib/processor/k8sattributesprocessor@$k8s" "$core/exporter/otlpexporter@$v" \
+    "$core/exporter/otlphttpexporter@$v" "$contrib/connector/spanmetricsconnector@$cc" \
+    "$core/confmap/provider/fileprovider@$cv" "$core/confmap/provider/envprovider@$cv" >&2
+  ./.bin/builder --config=manifest.yaml --skip-compilation --skip-get-modules >&2
+  go get ./dist >&2
+  log "building otelcol-gateway $v"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1/otelcol-gateway" ./dist
+}
+
+build_jaeger() { # <out>: Jaeger v2 all-in-one; its go.mod replaces sarama, so a wrapper
+  wrapper jaeger
+  go mod edit -replace=github.com/Shopify/sarama=github.com/Shopify/sarama@v1.33.0
+  go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" >&2
+  local p=github.com/jaegertracing/jaeger/internal/version
+  log "building jaeger $JAEGER_VERSION"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X $p.latestVersion=$JAEGER_VERSION" \
+    -o "$1/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
+}
+
 ensure() { # ensure <tool> <version>: build into the store once, then link into bin
   local out="$cache/store/$1-$2"
   if [ ! -f "$out/.complete" ]; then
@@ -132,6 +200,9 @@ build() {
   ensure otelcol "$OTELCOL_VERSION"
   ensure helm-docs "$HELM_DOCS_VERSION"
   ensure vegeta "$VEGETA_VERSION"
+  ensure prometheus "$PROMETHEUS_VERSION"
+  ensure otelcol-gateway "$OTELCOL_VERSION-$OTELCOL_K8SATTRIBUTES_VERSION-$OTELCOL_CONTRIB_VERSION"
+  ensure jaeger "$JAEGER_VERSION"
   log "tools ready in $bin"
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -35,3 +36,6 @@ def test_demo_promotes_the_good_release_and_rolls_back_the_bad_one() -> None:
     assert "1.2.0 first traffic to rollback" in out
     assert "stable track now: registry.example/catalog:1.1.0 (phase Failed)" in out
     assert "FAIL successRate" in out
+    # The demo read its orders -> catalog trace back from Jaeger's query API.
+    assert "Jaeger:     http://127.0.0.1:" in out
+    assert re.search(r"Jaeger: trace [0-9a-f]{32} holds orders -> catalog \(\d+ spans", out), out

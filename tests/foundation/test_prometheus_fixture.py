@@ -1,13 +1,16 @@
-"""The Prometheus fixture is a real server that scrapes loopback targets."""
+"""The Prometheus fixture is a real server that scrapes loopback targets, and it is the
+pinned Prometheus 3 built by `make tools`."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from tests.support.prometheus import Prometheus, free_port
+from tests.support.tools import REPO, require
 
 
 @pytest.fixture
@@ -35,3 +38,24 @@ def test_prometheus_scrapes_a_loopback_target(
         assert result[0]["metric"]["instance"] == f"127.0.0.1:{port}"
     finally:
         prometheus.remove_target("probe")
+
+
+def pinned_release() -> str:
+    """hack/versions.env's PROMETHEUS_VERSION (module v0.3YY.Z) as the release 3.YY.Z."""
+    pins = dict(
+        line.split("=", 1)
+        for line in (REPO / "hack/versions.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    minor, patch = pins["PROMETHEUS_VERSION"].removeprefix("v0.").split(".")
+    return f"{minor[0]}.{int(minor[1:])}.{patch}"
+
+
+@pytest.mark.parametrize("binary", ["prometheus", "promtool"])
+def test_the_tests_run_the_pinned_prometheus_3(binary: str) -> None:
+    release = pinned_release()
+    assert release.startswith("3."), release
+    out = subprocess.run(
+        [require(binary), "--version"], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert out.stdout.splitlines()[0].startswith(f"{binary}, version {release} "), out.stdout

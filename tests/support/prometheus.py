@@ -1,4 +1,4 @@
-"""A real Prometheus server (Debian package) on a free loopback port.
+"""A real Prometheus server (3.x, built by `make tools`) on a free loopback port.
 
 Targets are added through file-based service discovery, so a test can attach the labels
 the canary analysis selects on (namespace, service, track) without restarting the server.
@@ -53,6 +53,9 @@ class Prometheus:
                 f"--storage.tsdb.path={workdir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--web.enable-lifecycle",
+                # Prometheus 3's OTLP endpoint (/api/v1/otlp/v1/metrics): where the
+                # collector gateway's optional span metrics go.
+                "--web.enable-otlp-receiver",
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -52,6 +52,9 @@ class StandIns:
     app: str = "catalog"
     workers: int = 1
     log_dir: Path | None = None
+    # Set over each pod's environment, e.g. where to send spans (the pods' own
+    # OTEL_EXPORTER_OTLP_ENDPOINT names an in-cluster address no process here can reach).
+    extra_env: dict[str, str] = field(default_factory=dict)
     tracks: dict[str, Track] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -79,6 +82,7 @@ class StandIns:
         version = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else "latest"
         env["SERVICE_VERSION"] = version
         env.setdefault("OTEL_TRACES_EXPORTER", "none")
+        env.update(self.extra_env)
         return env, version
 
     def sync(self) -> None:

@@ -19,8 +19,10 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "kubectl": ("TEST_ASSET_KUBECTL", "make tools"),
     "kwokctl": ("KWOKCTL", "make tools"),
     "helm": ("HELM", "make tools"),
-    "prometheus": ("PROMETHEUS", "apt-get install prometheus (done by .ci/run)"),
-    "promtool": ("PROMTOOL", "apt-get install prometheus (done by .ci/run)"),
+    "prometheus": ("PROMETHEUS", "make tools"),
+    "promtool": ("PROMTOOL", "make tools"),
+    "otelcol-gateway": ("OTELCOL_GATEWAY", "make tools"),
+    "jaeger": ("JAEGER", "make tools"),
     "wrk": ("WRK", "apt-get install wrk (done by .ci/run)"),
     "vegeta": ("VEGETA", "make tools"),
 }
