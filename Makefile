@@ -85,3 +85,7 @@ profile-instrumentation: tools venv ## where instrument()'s CPU goes, parts togg
 .PHONY: service-requirements
 service-requirements: venv ## re-pin examples/services/requirements.txt to the versions in uv.lock
 	@bash hack/service_requirements.sh
+
+.PHONY: dashboards
+dashboards: venv ## regenerate dashboards/*.json from their Python sources (grafana-foundation-sdk)
+	$(UV) run --frozen python -m dashboards.build

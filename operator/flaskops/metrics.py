@@ -8,7 +8,7 @@ from typing import Any
 from prometheus_client import Counter, Gauge, Histogram
 
 from flaskops.analysis import AnalysisSpec
-from flaskops.rollout.types import Phase
+from flaskops.rollout.types import Outcome, Phase
 from flaskops.status import CONDITION_TYPES
 
 RECONCILE_SECONDS = Histogram(
@@ -68,7 +68,14 @@ OUTCOME_BY_REASON = {
 
 
 def report_state(ns: str, name: str, spec: Mapping[str, Any], status: Mapping[str, Any]) -> None:
-    """Phase, conditions and check bounds of one FlaskService, after its reconcile."""
+    """Phase, conditions and check bounds of one FlaskService, after its reconcile.
+
+    Its counters are created at 0 here: a series born at 1 has no increase() to show, so
+    the first promotion or rollback of a FlaskService would be invisible to rate-based
+    panels and alerts.
+    """
+    for outcome in set(OUTCOME_BY_REASON.values()):
+        ROLLOUTS.labels(ns, name, outcome)
     for phase in Phase:
         PHASE.labels(ns, name, str(phase)).set(1 if status.get("phase") == phase else 0)
     true = {c.get("type") for c in status.get("conditions") or [] if c.get("status") == "True"}
@@ -79,6 +86,8 @@ def report_state(ns: str, name: str, spec: Mapping[str, Any], status: Mapping[st
     except ValueError:
         return  # the reconcile reports the bad field; there are no bounds to show
     for check in analysis.checks:
+        for result in Outcome:
+            ANALYSIS_RESULTS.labels(ns, name, check.name, str(result))
         for bound in ("min", "max", "abort_below", "abort_above"):
             value = getattr(check, bound)
             if value is not None:
@@ -87,12 +96,14 @@ def report_state(ns: str, name: str, spec: Mapping[str, Any], status: Mapping[st
 
 def forget(ns: str, name: str) -> None:
     """Drop a FlaskService's series once its loop ends, so no alert fires for a deleted one."""
-    for gauge in (
+    for series in (
         CANARY_WEIGHT,
         EFFECTIVE_WEIGHT,
         ANALYSIS_VALUE,
         ANALYSIS_THRESHOLD,
         PHASE,
         CONDITION,
+        ROLLOUTS,
+        ANALYSIS_RESULTS,
     ):
-        gauge.remove_by_labels({"namespace": ns, "name": name})
+        series.remove_by_labels({"namespace": ns, "name": name})

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from prometheus_client import REGISTRY
-
 from flaskops import metrics
+from prometheus_client import REGISTRY
 
 
 def sample(metric: str, /, **labels: str) -> float | None:
@@ -50,12 +49,19 @@ def test_phase_conditions_and_bounds_then_forget() -> None:
     assert sample(bound, namespace=ns, name="web", check="latencyP99", bound="max") == 250
     assert sample(bound, namespace=ns, name="web", check="latencyP99", bound="min") is None
 
+    # Counters exist at 0 before the first rollout, so its increase() is visible.
+    rollouts = "flaskops_rollouts_total"
+    assert sample(rollouts, namespace=ns, name="web", outcome="rolled_back") == 0
+    results = "flaskops_analysis_results_total"
+    assert sample(results, namespace=ns, name="web", check="latencyP99", outcome="fail") == 0
+
     metrics.report_state(ns, "web", spec, {**status, "phase": "Ready"})
     assert sample("flaskops_flaskservice_phase", namespace=ns, name="web", phase="Failed") == 0
 
     metrics.forget(ns, "web")
     assert sample("flaskops_flaskservice_phase", namespace=ns, name="web", phase="Ready") is None
     assert sample(bound, namespace=ns, name="web", check="successRate", bound="min") is None
+    assert sample(rollouts, namespace=ns, name="web", outcome="rolled_back") is None
 
 
 def test_a_spec_with_bad_analysis_still_reports_its_phase() -> None:
