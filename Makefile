@@ -89,3 +89,7 @@ service-requirements: venv ## re-pin examples/services/requirements.txt to the v
 .PHONY: dashboards
 dashboards: venv ## regenerate dashboards/*.json from their Python sources (grafana-foundation-sdk)
 	$(UV) run --frozen python -m dashboards.build
+
+.PHONY: observability-pictures
+observability-pictures: tools venv ## redraw docs/observability/*.png from a real canary run (the live dashboard test)
+	FLASKOPS_PICTURES_DIR=$(CURDIR)/docs/observability $(UV) run --frozen pytest tests/dashboards/test_live_queries.py -n 0 -q

@@ -15,6 +15,8 @@ from typing import Any
 from dashboards import canary, flask_service, operator_dashboard
 
 HERE = Path(__file__).parent
+# The chart ships a copy: helm reads files only from inside the chart directory.
+CHART_FILES = HERE.parent / "charts/flaskops-observability/files/dashboards"
 SOURCES: dict[str, Callable[[], dict[str, Any]]] = {
     "flask-service.json": flask_service.build,
     "canary.json": canary.build,
@@ -26,11 +28,16 @@ def render(build: Callable[[], dict[str, Any]]) -> str:
     return json.dumps(build(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def outputs(name: str) -> list[Path]:
+    return [HERE / name, CHART_FILES / name]
+
+
 def stale() -> list[str]:
     return [
-        name
+        str(path.relative_to(HERE.parent))
         for name, build in SOURCES.items()
-        if not (HERE / name).exists() or (HERE / name).read_text() != render(build)
+        for path in outputs(name)
+        if not path.exists() or path.read_text() != render(build)
     ]
 
 
@@ -38,10 +45,12 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         drifted = stale()
         for name in drifted:
-            print(f"dashboards/{name} is stale: run `make dashboards`", file=sys.stderr)
+            print(f"{name} is stale: run `make dashboards`", file=sys.stderr)
         return 1 if drifted else 0
     for name, build in SOURCES.items():
-        (HERE / name).write_text(render(build))
+        for path in outputs(name):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(build))
     return 0
 
 

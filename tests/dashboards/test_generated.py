@@ -13,14 +13,18 @@ def test_committed_json_matches_the_sources() -> None:
 
 
 def test_check_mode_reports_a_drifted_file(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(build, "HERE", tmp_path / "dashboards")
+    monkeypatch.setattr(build, "CHART_FILES", tmp_path / "chart")
     for name in build.SOURCES:
-        (tmp_path / name).write_text((build.HERE / name).read_text())
-    edited = json.loads((tmp_path / "canary.json").read_text())
+        for path in build.outputs(name):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(build.render(build.SOURCES[name]))
+    assert build.main(["--check"]) == 0
+    edited = json.loads((tmp_path / "chart/canary.json").read_text())
     edited["title"] = "edited by hand"
-    (tmp_path / "canary.json").write_text(json.dumps(edited))
-    monkeypatch.setattr(build, "HERE", tmp_path)
+    (tmp_path / "chart/canary.json").write_text(json.dumps(edited))
     assert build.main(["--check"]) == 1
-    assert "dashboards/canary.json is stale" in capsys.readouterr().err
+    assert capsys.readouterr().err == "chart/canary.json is stale: run `make dashboards`\n"
 
 
 def test_ids_unique_and_uids_fixed() -> None:

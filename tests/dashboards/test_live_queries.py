@@ -1,0 +1,109 @@
+"""Every panel query of every dashboard, its variables substituted as Grafana would, returns
+at least one series with the labels its legend uses, over one real canary rollout
+(tests/dashboards/live.py). A query that returns nothing fails naming its panel."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.dashboards.live import Run, canary_rollout
+from tests.dashboards.model import (
+    DASHBOARDS,
+    Target,
+    annotations,
+    expand,
+    legend_labels,
+    load,
+    targets,
+    variables,
+)
+from tests.dashboards.pictures import draw_all
+from tests.support.kube import Helm, Kubectl
+from tests.support.prometheus import Prometheus
+from tests.support.tools import REPO
+
+CRD_FILE = REPO / "charts/flaskops-operator/files/flaskservices.flaskops.io.yaml"
+
+pytestmark = pytest.mark.xdist_group("dashboards-live")
+
+TARGETS = [t for path in DASHBOARDS for t in targets(path.name, load(path))]
+ANNOTATIONS = [(path.name, a) for path in DASHBOARDS for a in annotations(load(path))]
+VARIABLES = [
+    (path.name, v) for path in DASHBOARDS for v in variables(load(path)) if v["type"] == "query"
+]
+
+
+@pytest.fixture(scope="module")
+def run(
+    kubectl: Kubectl,
+    helm: Helm,
+    prometheus: Prometheus,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Run]:
+    namespace = f"dashboards-{uuid.uuid4().hex[:5]}"
+    kubectl.run("create", "namespace", namespace)
+    try:
+        # The operator's CRD, as the operator suites install it.
+        kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE))
+        kubectl.wait_established("flaskservices.flaskops.io")
+        recorded = canary_rollout(
+            kubectl, helm, prometheus, namespace, tmp_path_factory.mktemp("rollout")
+        )
+        pictures = os.environ.get("FLASKOPS_PICTURES_DIR")
+        if pictures:
+            draw_all(recorded, Path(pictures))
+        yield recorded
+    finally:
+        kubectl.run("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def substitute(run: Run, expr: str) -> str:
+    return expand(
+        expr, {"namespace": run.namespace, "service": run.service}, rate_interval=run.rate_interval
+    )
+
+
+def assert_returns_legend_labels(run: Run, where: str, expr: str, legend: str) -> None:
+    promql = substitute(run, expr)
+    result = run.query_range(promql)
+    assert result, f"{where}: no series over the rollout for {promql}"
+    wanted = legend_labels(legend)
+    labelled = [s["metric"] for s in result if wanted <= set(s["metric"])]
+    assert labelled, f"{where}: no series has the legend's labels {sorted(wanted)}: {result[:3]}"
+
+
+@pytest.mark.parametrize(
+    "target", TARGETS, ids=lambda t: f"{t.dashboard}:{t.panel['title']}:{t.ref_id}"
+)
+def test_panel_query_returns_series_with_legend_labels(run: Run, target: Target) -> None:
+    assert_returns_legend_labels(run, target.where, target.expr, target.legend)
+
+
+@pytest.mark.parametrize(
+    ("dashboard", "annotation"), ANNOTATIONS, ids=lambda x: x if isinstance(x, str) else x["name"]
+)
+def test_annotation_marks_the_rollout(run: Run, dashboard: str, annotation: dict[str, str]) -> None:
+    """Promotions and rollbacks each happened once in the run: each query marks it."""
+    assert_returns_legend_labels(
+        run, f"{dashboard}: annotation {annotation['name']!r}", annotation["expr"], "{{outcome}}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("dashboard", "variable"), VARIABLES, ids=lambda x: x if isinstance(x, str) else x["name"]
+)
+def test_variable_offers_the_rollouts_values(
+    run: Run, dashboard: str, variable: dict[str, str]
+) -> None:
+    m = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", variable["query"])
+    assert m, variable["query"]
+    selector, label = substitute(run, m.group(1)), m.group(2)
+    offered = run.label_values(label, selector)
+    expected = run.namespace if variable["name"] == "namespace" else run.service
+    assert expected in offered, f"{dashboard}: ${variable['name']} offers {offered}"
