@@ -48,10 +48,12 @@ chart-docs: ## regenerate schema descriptions, constraints table and chart READM
 	$(UV) run --frozen python hack/chart_docs.py charts/flask-service
 	helm-docs --chart-search-root charts --chart-to-generate charts/flask-service --sort-values-order file
 	helm-docs --chart-search-root charts --chart-to-generate charts/flaskops-operator --sort-values-order file
+	helm-docs --chart-search-root charts --chart-to-generate charts/flaskops-observability --sort-values-order file
 
 .PHONY: lint-charts
 lint-charts: chart-deps ## helm lint --strict for every chart (the library through its test chart)
 	helm lint --strict charts/flask-lib charts/flask-service charts/flaskops-operator
+	helm lint --strict charts/flaskops-observability
 	helm lint --strict charts/flask-lib-test -f charts/flask-service/values.yaml -f charts/flask-lib-test/values.yaml
 
 .PHONY: lint

@@ -10,7 +10,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from tests.charts.chart import helm_template
+from tests.charts.chart import CHARTS, helm_template, render
 from tests.charts.observability import OBS_FULLNAME, OBSERVABILITY_CHART, render_observability
 from tests.charts.test_manifests_valid import validate
 from tests.support.tools import REPO, require
@@ -109,3 +109,9 @@ def test_readme_is_current() -> None:
     readme = (OBSERVABILITY_CHART / "README.md").read_text()
     assert proc.stdout == readme, "charts/flaskops-observability/README.md: run `make chart-docs`"
     assert "| dashboards.folder |" in readme
+
+
+def test_operator_servicemonitor_keeps_the_flaskservice_namespace_label() -> None:
+    """The canary dashboard and the alerts select the operator's series by `namespace`."""
+    monitor = render(chart=CHARTS / "flaskops-operator", release="op").all("ServiceMonitor")
+    assert [e["honorLabels"] for e in monitor[0]["spec"]["endpoints"]] == [True]
