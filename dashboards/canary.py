@@ -54,6 +54,16 @@ def build() -> dict[str, Any]:
                 'label_values(flaskops_flaskservice_phase{namespace="$namespace"}, name)',
             )
         )
+        .with_variable(
+            label_variable(
+                "check",
+                "Analysis check",
+                "label_values(flaskops_analysis_threshold"
+                '{namespace="$namespace", name="$service"}, check)',
+            )
+            .multi(True)
+            .include_all(True)
+        )
     )
     total = f"sum by (track) (rate(flask_http_request_total{{{SEL}}}[{RATE}]))"
     ok = f'sum by (track) (rate(flask_http_request_total{{{SEL}, status!~"5.."}}[{RATE}]))'
@@ -115,16 +125,19 @@ def build() -> dict[str, Any]:
         )
         .panel(
             timeseries(
-                "Analysis checks against their bounds",
-                "Last value of each check with its configured bounds (min, max, abort_below, "
-                "abort_above), in the check's own unit.",
+                "Check $check against its bounds",
+                "Last value of the analysis check with its configured bounds (min, max, "
+                "abort_below, abort_above), in the check's own unit; one panel per check.",
                 "short",
-                Query(f"max by (check) (flaskops_analysis_value{{{OP}}})", "{{check}}"),
+                Query(f'max(flaskops_analysis_value{{{OP}, check=~"$check"}})', "value"),
                 Query(
-                    f"max by (check, bound) (flaskops_analysis_threshold{{{OP}}})",
-                    "{{check}} {{bound}}",
+                    f'max by (bound) (flaskops_analysis_threshold{{{OP}, check=~"$check"}})',
+                    "{{bound}}",
                 ),
             )
+            .repeat("check")
+            .repeat_direction("h")
+            .max_per_row(2)
         )
         .panel(
             timeseries(

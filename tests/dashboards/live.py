@@ -11,6 +11,7 @@ reconciles fail for real.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import Any
 
 import requests
 
+from tests.dashboards.model import expand
 from tests.operator.cluster.test_canary_modes import canary_spec
 from tests.operator.cluster.test_lifecycle import NAME, fsvc, ready
 from tests.support.kube import Helm, Kubectl
@@ -69,6 +71,17 @@ class Run:
         assert body["status"] == "success", f"{selector}: {body}"
         return list(body["data"])
 
+    def substitute(self, expr: str, chosen: dict[str, str] | None = None) -> str:
+        """Grafana's expansion with this run's namespace and service (and `chosen`)."""
+        values = {"namespace": self.namespace, "service": self.service, **(chosen or {})}
+        return expand(expr, values, rate_interval=self.rate_interval)
+
+    def offered(self, variable: dict[str, str]) -> list[str]:
+        """What Grafana lists for a `label_values(selector, label)` variable over the run."""
+        m = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", variable["query"])
+        assert m, variable["query"]
+        return self.label_values(m.group(2), self.substitute(m.group(1)))
+
     @property
     def rate_interval(self) -> str:
         # Grafana's $__rate_interval: max($__interval + scrape interval, 4 * scrape interval).
@@ -113,6 +126,12 @@ def canary_rollout(
     start = time.time()
     try:
         spec = canary_spec(prometheus, "replicas", "1.0.0")
+        # The chart sets no CPU limit by default; this FlaskService does, so the CPU panel's
+        # limit line has a series to show.
+        spec["resources"] = {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "1", "memory": "512Mi"},
+        }
         kubectl.apply(fsvc(spec), "-n", namespace)
         kubectl.wait_for(f"flaskservice/{NAME}", phase("Ready"), "-n", namespace, timeout=60)
         with serving(kubectl, prometheus, namespace, NAME, workdir) as load:

@@ -5,7 +5,6 @@ at least one series with the labels its legend uses, over one real canary rollou
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,6 @@ from tests.dashboards.model import (
     DASHBOARDS,
     Target,
     annotations,
-    expand,
     legend_labels,
     load,
     targets,
@@ -63,14 +61,22 @@ def run(
         kubectl.run("delete", "namespace", namespace, "--wait=false", check=False)
 
 
-def substitute(run: Run, expr: str) -> str:
-    return expand(
-        expr, {"namespace": run.namespace, "service": run.service}, rate_interval=run.rate_interval
-    )
+def choices(run: Run, dashboard: str) -> list[dict[str, str]]:
+    """One assignment per value of each further variable (e.g. $check, which repeats a panel
+    per analysis check): every copy of a repeated panel must show data."""
+    out: list[dict[str, str]] = [{}]
+    for v in variables(load(REPO / "dashboards" / dashboard)):
+        if v["type"] == "query" and v["name"] not in {"namespace", "service"}:
+            values = run.offered(v)
+            assert values, f"{dashboard}: ${v['name']} offers nothing"
+            out = [{**c, v["name"]: value} for c in out for value in values]
+    return out
 
 
-def assert_returns_legend_labels(run: Run, where: str, expr: str, legend: str) -> None:
-    promql = substitute(run, expr)
+def assert_returns_legend_labels(
+    run: Run, where: str, expr: str, legend: str, chosen: dict[str, str] | None = None
+) -> None:
+    promql = run.substitute(expr, chosen)
     result = run.query_range(promql)
     assert result, f"{where}: no series over the rollout for {promql}"
     wanted = legend_labels(legend)
@@ -82,7 +88,9 @@ def assert_returns_legend_labels(run: Run, where: str, expr: str, legend: str) -
     "target", TARGETS, ids=lambda t: f"{t.dashboard}:{t.panel['title']}:{t.ref_id}"
 )
 def test_panel_query_returns_series_with_legend_labels(run: Run, target: Target) -> None:
-    assert_returns_legend_labels(run, target.where, target.expr, target.legend)
+    for chosen in choices(run, target.dashboard):
+        where = f"{target.where} {chosen}" if chosen else target.where
+        assert_returns_legend_labels(run, where, target.expr, target.legend, chosen)
 
 
 @pytest.mark.parametrize(
@@ -101,9 +109,10 @@ def test_annotation_marks_the_rollout(run: Run, dashboard: str, annotation: dict
 def test_variable_offers_the_rollouts_values(
     run: Run, dashboard: str, variable: dict[str, str]
 ) -> None:
-    m = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", variable["query"])
-    assert m, variable["query"]
-    selector, label = substitute(run, m.group(1)), m.group(2)
-    offered = run.label_values(label, selector)
-    expected = run.namespace if variable["name"] == "namespace" else run.service
-    assert expected in offered, f"{dashboard}: ${variable['name']} offers {offered}"
+    values = run.offered(variable)
+    expected = {
+        "namespace": [run.namespace],
+        "service": [run.service],
+        "check": ["latencyP99", "successRate"],  # the rollout's two analysis checks
+    }[variable["name"]]
+    assert set(expected) <= set(values), f"{dashboard}: ${variable['name']} offers {values}"

@@ -62,7 +62,7 @@ def usage(root: int) -> tuple[float, float]:
     return cpu, rss
 
 
-@dataclass
+@dataclass(eq=False)  # the registry keys collectors by identity
 class NodeMetrics(Collector):
     standins: StandIns
     refresh_s: float = 2.0
