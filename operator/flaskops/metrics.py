@@ -83,8 +83,8 @@ def report_state(ns: str, name: str, spec: Mapping[str, Any], status: Mapping[st
         CONDITION.labels(ns, name, condition).set(1 if condition in true else 0)
     try:
         analysis = AnalysisSpec.from_spec((spec.get("rollout") or {}).get("analysis"))
-    except ValueError:
-        return  # the reconcile reports the bad field; there are no bounds to show
+    except (ValueError, TypeError, AttributeError):
+        return  # a bad analysis spec is the reconcile's to report; no bounds to show
     for check in analysis.checks:
         for result in Outcome:
             ANALYSIS_RESULTS.labels(ns, name, check.name, str(result))

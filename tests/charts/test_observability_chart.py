@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+from typing import Any
 
 import jsonschema
 import kubernetes_validate
 import pytest
 
-from tests.charts.chart import CHARTS, helm_template, render
+from tests.charts.chart import CHARTS, Manifest, helm_template, render
 from tests.charts.observability import OBS_FULLNAME, OBSERVABILITY_CHART, render_observability
 from tests.charts.test_manifests_valid import validate
 from tests.support.tools import REPO, require
@@ -21,9 +22,14 @@ LAST_APPLIED_LIMIT = 262144
 DASHBOARDS = sorted(p.name for p in (REPO / "dashboards").glob("*.json"))
 
 
+def dashboard_configmaps(manifest: Manifest) -> list[dict[str, Any]]:
+    """ConfigMaps holding a dashboard (the chart also ships the collector's config)."""
+    return [cm for cm in manifest.all("ConfigMap") if any(k.endswith(".json") for k in cm["data"])]
+
+
 def test_one_labelled_configmap_per_dashboard_with_the_committed_json() -> None:
     manifest = render_observability()
-    cms = {o["metadata"]["name"]: o for o in manifest.all("ConfigMap")}
+    cms = {o["metadata"]["name"]: o for o in dashboard_configmaps(manifest)}
     assert sorted(cms) == [f"{OBS_FULLNAME}-{n.removesuffix('.json')}" for n in DASHBOARDS]
     for name in DASHBOARDS:
         cm = cms[f"{OBS_FULLNAME}-{name.removesuffix('.json')}"]
@@ -43,17 +49,18 @@ def test_folder_labels_and_switch_are_values() -> None:
             "annotations": {"argocd.argoproj.io/sync-options": "ServerSideApply=true"},
         }
     }
-    cm = render_observability(values).all("ConfigMap")[0]
+    cm = dashboard_configmaps(render_observability(values))[0]
     assert cm["metadata"]["labels"]["grafana_dashboard"] == "flaskops"
     assert cm["metadata"]["annotations"] == {
         "grafana_folder": "Platform/flaskops",
         "argocd.argoproj.io/sync-options": "ServerSideApply=true",
     }
-    no_folder = render_observability({"dashboards": {"folderAnnotation": ""}}).all("ConfigMap")
+    no_folder = dashboard_configmaps(render_observability({"dashboards": {"folderAnnotation": ""}}))
     assert "annotations" not in no_folder[0]["metadata"]
     off = render_observability({"dashboards": {"enabled": False}})
-    assert off.all("ConfigMap") == []
-    assert [o["kind"] for o in off.objects] == ["PrometheusRule"]
+    assert dashboard_configmaps(off) == []
+    assert [o["kind"] for o in off.objects if "grafana_dashboard" in o["metadata"]["labels"]] == []
+    assert off.all("PrometheusRule")
     assert render_observability({"prometheusRule": {"enabled": False}}).all("PrometheusRule") == []
     # No Prometheus Operator API, no PrometheusRule (helm install asks the cluster).
     assert render_observability(api_versions=()).all("PrometheusRule") == []
@@ -68,7 +75,7 @@ def test_every_object_validates_against_the_1_35_schemas() -> None:
 
 
 def test_configmaps_fit_client_side_apply() -> None:
-    for cm in render_observability().all("ConfigMap"):
+    for cm in dashboard_configmaps(render_observability()):
         # What kubectl writes into the annotation: the object as JSON, compact.
         last_applied = json.dumps(cm, separators=(",", ":"))
         size = len(last_applied.encode())
