@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +117,39 @@ def test_variable_offers_the_rollouts_values(
         "check": ["latencyP99", "successRate"],  # the rollout's two analysis checks
     }[variable["name"]]
     assert set(expected) <= set(values), f"{dashboard}: ${variable['name']} offers {values}"
+
+
+def panel_series(run: Run, dashboard: str, title: str, ref_id: str = "A") -> list[dict[str, Any]]:
+    target = next(
+        t
+        for t in TARGETS
+        if (t.dashboard, t.panel["title"], t.ref_id) == (dashboard, title, ref_id)
+    )
+    return run.query_range(run.substitute(target.expr))
+
+
+def values_by(series: list[dict[str, Any]], label: str) -> dict[str, list[float]]:
+    return {s["metric"].get(label, ""): [float(v) for _, v in s["values"]] for s in series}
+
+
+def test_canary_dashboard_shows_what_happened(run: Run) -> None:
+    """Not only data: the rollout's story. The bad canary's success rate fell to about 50%
+    while stable stayed at 100, the weight reached the last step, and the phase ended Failed."""
+    success = values_by(panel_series(run, "canary.json", "Success rate by track"), "track")
+    assert min(success["canary"]) < 80, success["canary"]
+    assert min(success["stable"]) == pytest.approx(100)
+    weights = panel_series(run, "canary.json", "Requested vs effective canary weight")
+    assert max(float(v) for _, v in weights[0]["values"]) == 50
+    phases = values_by(panel_series(run, "canary.json", "FlaskService phase"), "phase")
+    assert phases["Failed"][-1] == 1
+    assert max(phases["Promoting"]) == 1
+    assert set(phases) == {"Ready", "Progressing", "Paused", "Promoting", "RollingBack", "Failed"}
+
+
+def test_operator_dashboard_shows_both_outcomes_and_the_rbac_errors(run: Run) -> None:
+    outcomes = values_by(panel_series(run, "operator.json", "Rollouts by outcome"), "outcome")
+    assert max(outcomes["promoted"]) > 0
+    assert max(outcomes["rolled_back"]) > 0
+    errors = values_by(panel_series(run, "operator.json", "Reconcile rate", "B"), "reason")
+    # The RoleBinding was removed: reads of the FlaskService's children were forbidden.
+    assert "ForbiddenError" in errors, errors
