@@ -14,9 +14,9 @@ from dashboards.common import (
     Layout,
     Query,
     annotation,
-    datasource_variable,
     label_variable,
     new_dashboard,
+    scoped,
     state_timeline,
     timeseries,
 )
@@ -40,30 +40,15 @@ def build() -> dict[str, Any]:
         "FlaskService canary",
         "Stable vs canary of one FlaskService during a rollout, and the operator's decisions.",
     )
-    d = (
-        d.with_variable(datasource_variable())
-        .with_variable(
-            label_variable(
-                "namespace", "Namespace", "label_values(flaskops_flaskservice_phase, namespace)"
-            )
+    d = scoped(d, "flaskops_flaskservice_phase", "name", "FlaskService").with_variable(
+        label_variable(
+            "check",
+            "Analysis check",
+            "label_values(flaskops_analysis_threshold"
+            '{namespace="$namespace", name="$service"}, check)',
         )
-        .with_variable(
-            label_variable(
-                "service",
-                "FlaskService",
-                'label_values(flaskops_flaskservice_phase{namespace="$namespace"}, name)',
-            )
-        )
-        .with_variable(
-            label_variable(
-                "check",
-                "Analysis check",
-                "label_values(flaskops_analysis_threshold"
-                '{namespace="$namespace", name="$service"}, check)',
-            )
-            .multi(True)
-            .include_all(True)
-        )
+        .multi(True)
+        .include_all(True)
     )
     total = f"sum by (track) (rate(flask_http_request_total{{{SEL}}}[{RATE}]))"
     ok = f'sum by (track) (rate(flask_http_request_total{{{SEL}, status!~"5.."}}[{RATE}]))'

@@ -68,6 +68,23 @@ def _targets(panel: Any, queries: Sequence[Query]) -> Any:
     return panel
 
 
+def scoped(d: Dashboard, metric: str, service_label: str, service_title: str) -> Dashboard:
+    """The datasource, then namespace and service variables read off `metric`'s labels."""
+    return (
+        d.with_variable(datasource_variable())
+        .with_variable(
+            label_variable("namespace", "Namespace", f"label_values({metric}, namespace)")
+        )
+        .with_variable(
+            label_variable(
+                "service",
+                service_title,
+                f'label_values({metric}{{namespace="$namespace"}}, {service_label})',
+            )
+        )
+    )
+
+
 def timeseries(title: str, description: str, unit: str, *queries: Query, **opts: Any) -> Any:
     panel = Timeseries().title(title).description(description).unit(unit).datasource(DATASOURCE)
     if "min" in opts:

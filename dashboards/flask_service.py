@@ -13,9 +13,8 @@ from dashboards.common import (
     RATE,
     Layout,
     Query,
-    datasource_variable,
-    label_variable,
     new_dashboard,
+    scoped,
     timeseries,
 )
 
@@ -50,21 +49,7 @@ def build() -> dict[str, Any]:
         "Flask service",
         "RED and saturation of one Flask service: both tracks, every route.",
     )
-    d = (
-        d.with_variable(datasource_variable())
-        .with_variable(
-            label_variable(
-                "namespace", "Namespace", "label_values(flask_http_request_total, namespace)"
-            )
-        )
-        .with_variable(
-            label_variable(
-                "service",
-                "Service",
-                'label_values(flask_http_request_total{namespace="$namespace"}, service)',
-            )
-        )
-    )
+    d = scoped(d, "flask_http_request_total", "service", "Service")
     server_errors = requests(', status=~"5.."')
     errors = f"sum by (track) ({server_errors})"
     total = f"sum by (track) ({requests()})"

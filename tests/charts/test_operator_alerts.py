@@ -103,6 +103,26 @@ def silent(*times: str, but: str = "") -> list[dict[str, Any]]:
     ]
 
 
+def scenario(
+    input_series: list[dict[str, str]],
+    alert: str,
+    quiet_at: str,
+    fires_at: str,
+    labels: dict[str, str],
+    *also_silent_at: str,
+) -> dict[str, Any]:
+    """`alert` is quiet at `quiet_at`, fires with `labels` at `fires_at`; the others never."""
+    return {
+        "interval": "1m",
+        "input_series": input_series,
+        "alert_rule_test": [
+            {"eval_time": quiet_at, "alertname": alert, "exp_alerts": []},
+            {"eval_time": fires_at, "alertname": alert, "exp_alerts": [firing(alert, **labels)]},
+            *silent(fires_at, *also_silent_at, but=alert),
+        ],
+    }
+
+
 def test_rules_pass_promtool_check(tmp_path: Path) -> None:
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(operator_rules()))
     proc = subprocess.run(
@@ -132,79 +152,37 @@ def test_healthy_rollout_fires_nothing(tmp_path: Path) -> None:
 def test_each_alert_fires_on_its_scenario_only(tmp_path: Path) -> None:
     target = {"namespace": "shop", "name": "orders"}
     scenarios = [
-        {
-            # Canary rolled back at minute 10: phase Failed, and (as the operator reports
-            # it) Stalled too; only the rollout alert fires, after its 1m.
-            "interval": "1m",
-            "input_series": [*phases(Ready="1x10 0x50", Failed="0x10 1x50"), stalled("0x10 1x50")],
-            "alert_rule_test": [
-                {"eval_time": "10m", "alertname": "FlaskServiceRolloutFailed", "exp_alerts": []},
-                {
-                    "eval_time": "15m",
-                    "alertname": "FlaskServiceRolloutFailed",
-                    "exp_alerts": [firing("FlaskServiceRolloutFailed", **target)],
-                },
-                *silent("15m", "40m", but="FlaskServiceRolloutFailed"),
-            ],
-        },
-        {
-            # A spec that does not render from minute 10: Stalled, phase stays Ready.
-            "interval": "1m",
-            "input_series": [*phases(Ready="1x60"), stalled("0x10 1x50")],
-            "alert_rule_test": [
-                {"eval_time": "15m", "alertname": "FlaskServiceStalled", "exp_alerts": []},
-                {
-                    "eval_time": "25m",
-                    "alertname": "FlaskServiceStalled",
-                    "exp_alerts": [firing("FlaskServiceStalled", **target)],
-                },
-                *silent("25m", but="FlaskServiceStalled"),
-            ],
-        },
-        {
-            # Reconciles fail twice a minute from minute 10 (e.g. RBAC revoked).
-            "interval": "1m",
-            "input_series": [
+        # Canary rolled back at minute 10: phase Failed, and (as the operator reports it)
+        # Stalled too; only the rollout alert fires, after its 1m.
+        scenario(
+            [*phases(Ready="1x10 0x50", Failed="0x10 1x50"), stalled("0x10 1x50")],
+            "FlaskServiceRolloutFailed", "10m", "15m", target, "40m",
+        ),
+        # A spec that does not render from minute 10: Stalled, phase stays Ready.
+        scenario(
+            [*phases(Ready="1x60"), stalled("0x10 1x50")],
+            "FlaskServiceStalled", "15m", "25m", target,
+        ),
+        # Reconciles fail twice a minute from minute 10 (e.g. RBAC revoked).
+        scenario(
+            [
                 *phases(Ready="1x60"),
                 stalled("0x60"),
                 series("flaskops_reconcile_errors_total", 'reason="ApiException"', "0x10 0+2x50"),
             ],
-            "alert_rule_test": [
-                {"eval_time": "15m", "alertname": "FlaskopsReconcileErrors", "exp_alerts": []},
-                {
-                    "eval_time": "25m",
-                    "alertname": "FlaskopsReconcileErrors",
-                    "exp_alerts": [firing("FlaskopsReconcileErrors", reason="ApiException")],
-                },
-                *silent("25m", but="FlaskopsReconcileErrors"),
-            ],
-        },
-        {
-            # latencyP99 returns no data for the whole canary; successRate passes, and a
-            # third check is inconclusive only now and then (it must not fire).
-            "interval": "1m",
-            "input_series": [
+            "FlaskopsReconcileErrors", "15m", "25m", {"reason": "ApiException"},
+        ),
+        # latencyP99 returns no data for the whole canary; successRate passes, and a third
+        # check is inconclusive only now and then (it must not fire).
+        scenario(
+            [
                 *phases(Ready="1x5 0x55", Progressing="0x5 1x55"),
                 stalled("0x60"),
                 *results("successRate", **{"pass": "0x5 1+1x55"}),
                 *results("latencyP99", inconclusive="0x5 1+1x55"),
                 *results("errors", inconclusive="0x5 1+1x55", **{"pass": "0x5 1+1x55"}),
             ],
-            "alert_rule_test": [
-                {
-                    "eval_time": "8m",
-                    "alertname": "FlaskServiceAnalysisInconclusive",
-                    "exp_alerts": [],
-                },
-                {
-                    "eval_time": "20m",
-                    "alertname": "FlaskServiceAnalysisInconclusive",
-                    "exp_alerts": [
-                        firing("FlaskServiceAnalysisInconclusive", **target, check="latencyP99")
-                    ],
-                },
-                *silent("20m", but="FlaskServiceAnalysisInconclusive"),
-            ],
-        },
-    ]
+            "FlaskServiceAnalysisInconclusive", "8m", "20m", {**target, "check": "latencyP99"},
+        ),
+    ]  # fmt: skip
     run_promtool(tmp_path, scenarios)
