@@ -55,10 +55,12 @@ chart-docs: ## regenerate schema descriptions, constraints table and chart READM
 	$(UV) run --frozen python hack/chart_docs.py charts/flask-service
 	helm-docs --chart-search-root charts --chart-to-generate charts/flask-service --sort-values-order file
 	helm-docs --chart-search-root charts --chart-to-generate charts/flaskops-operator --sort-values-order file
+	helm-docs --chart-search-root charts --chart-to-generate charts/flaskops-observability --sort-values-order file
 
 .PHONY: lint-charts
 lint-charts: chart-deps ## helm lint --strict for every chart (the library through its test chart)
 	helm lint --strict charts/flask-lib charts/flask-service charts/flaskops-operator
+	helm lint --strict charts/flaskops-observability
 	helm lint --strict charts/flask-lib-test -f charts/flask-service/values.yaml -f charts/flask-lib-test/values.yaml
 
 .PHONY: lint
@@ -96,3 +98,11 @@ service-requirements: venv ## re-pin examples/services/requirements.txt to the v
 .PHONY: trace-picture
 trace-picture: tools venv ## redraw docs/observability/trace-orders-catalog.png from a real trace in Jaeger
 	$(UV) run --frozen python hack/trace_picture.py
+
+.PHONY: dashboards
+dashboards: venv ## regenerate dashboards/*.json from their Python sources (grafana-foundation-sdk)
+	$(UV) run --frozen python -m dashboards.build
+
+.PHONY: observability-pictures
+observability-pictures: tools venv ## redraw docs/observability/*.png from a real canary run (the live dashboard test)
+	FLASKOPS_PICTURES_DIR=$(CURDIR)/docs/observability $(UV) run --frozen pytest tests/dashboards/test_live_queries.py -n 0 -q

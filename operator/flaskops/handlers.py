@@ -16,6 +16,7 @@ from typing import Any
 
 import kopf
 
+from flaskops import metrics
 from flaskops.crd import GROUP, PLURAL, VERSION
 from flaskops.runtime import Runtime
 
@@ -66,3 +67,4 @@ async def rollout_loop(
                 w.cancel()
     # Stopped: the object is gone (or another peer took over); forget its apply cache.
     runtime.reconciler.forget(body["metadata"]["uid"])
+    metrics.forget(body["metadata"]["namespace"], body["metadata"]["name"])

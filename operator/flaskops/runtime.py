@@ -98,6 +98,7 @@ class Runtime:
         status = result.status
         metrics.CANARY_WEIGHT.labels(ns, name).set(status.get("weight", 0))
         metrics.EFFECTIVE_WEIGHT.labels(ns, name).set(status.get("effectiveWeight", 0))
+        metrics.report_state(ns, name, body.get("spec") or {}, status)
         analysis = status.get("analysis") or {}
         before = (body.get("status") or {}).get("analysis") or {}
         if analysis and analysis.get("at") != before.get("at"):  # a new analysis, counted once
