@@ -54,7 +54,7 @@ def test_user_app_works_at_each_resolution(resolution: str, tmp_path: Path) -> N
             check_metrics(app, traffic)
             check_spans_and_logs(app, collector, traffic)
             # Inside the tested ranges the fast path runs: the guard has nothing to say.
-            assert guard_warnings(app) == []
+            assert guard_warnings(app.log_records()) == []
     finally:
         collector.stop()
     assert app.proc.returncode == 0, app.logs()[-3000:]
