@@ -25,13 +25,16 @@ from tests.support.otel import OtelCollector, Span
 from tests.support.userapp import (
     Traffic,
     check_logs,
+    check_metrics,
     check_spans,
     downstream_url,
+    drive,
     guard_warnings,
     request_totals,
     server_spans,
+    start_userapp,
 )
-from tests.support.venvs import REPO
+from tests.support.venvs import REPO, telemetry_venv
 
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.flask"
 KIT_SCOPE = "flaskops_flask"
@@ -152,3 +155,34 @@ def test_disabled_tracers_record_no_spans(tmp_path: Path, otel_collector: OtelCo
     logged = [r for r in records if str(r.get("message", "")).startswith("working on")]
     assert len(logged) == REAL[("/work/<int:n>", 200)]
     assert not any("trace_id" in r for r in logged)  # no span, so nothing to correlate
+
+
+@pytest.mark.xdist_group("telemetry-lock")
+def test_drift_under_gunicorn_warns_once_per_worker(
+    tmp_path: Path, otel_collector: OtelCollector
+) -> None:
+    """The same under 2 gunicorn workers, the drift applied by a sitecustomize before
+    gunicorn starts: every worker serves through the upstream path, and says so once."""
+    hook = "opentelemetry.sdk.trace:SynchronousMultiSpanProcessor._on_ending"
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import os\nfrom tests.support.drift import apply\napply(os.environ['FLASKOPS_DRIFT'])\n"
+    )
+    service = f"drift-gunicorn-{uuid.uuid4().hex[:8]}"
+    env = {
+        "FLASKOPS_DRIFT": f"hide:{hook}",
+        "PYTHONPATH": f"{site}{os.pathsep}{REPO}",
+        "OTEL_SERVICE_NAME": service,
+    }
+    with start_userapp(telemetry_venv("lock"), otel_collector.endpoint, env) as app:
+        traffic = drive(app)
+        check_metrics(app, traffic)
+        spans = spans_of(otel_collector, service, sum(traffic.statuses.values()))
+        check_spans(spans, traffic, service)
+        check_logs(app.log_records(), spans, traffic)
+        assert {s.scope for s in server_spans(spans)} == {UPSTREAM_SCOPE}
+        warnings = guard_warnings(app.log_records())
+    assert len(warnings) == 2, warnings
+    assert len({w["pid"] for w in warnings}) == 2
+    assert all("SynchronousMultiSpanProcessor._on_ending" in w["message"] for w in warnings)
