@@ -2,9 +2,12 @@
 
     uv run --frozen python hack/bench_instrumentation.py [--rounds 16] [--duration 3]
 
-Two endpoints, each in four variants of the same code and gunicorn settings:
+Two endpoints, each in five variants of the same code and gunicorn settings:
   bare          FLASKOPS_METRICS/TRACING/JSON_LOGS=0 (app log lines still written: gunicorn config)
   instrumented  instrument(app) as shipped: metrics, traces, JSON logs
+  fallback      instrument(app) as shipped, on the path its guard takes when the installed
+                OpenTelemetry is not the tested one (flaskops_flask.guard): FlaskInstrumentor,
+                RequestsInstrumentor and the upstream OTLP exporter, with metrics and logs
   traces        instrument(app) with tracing only (FLASKOPS_METRICS/JSON_LOGS=0)
   usual         the usual tracing wiring the issue compares against, tracing only as well:
                 FlaskInstrumentor and plain RequestsInstrumentor, the upstream OTLP encoder
@@ -60,6 +63,8 @@ from tests.support.tools import find  # noqa: E402
 VARIANTS = {
     "bare": {"FLASKOPS_METRICS": "0", "FLASKOPS_TRACING": "0", "FLASKOPS_JSON_LOGS": "0"},
     "instrumented": {},
+    # The same code path the guard's fallback takes (tracing.setup_tracing, fast=False).
+    "fallback": {"FLASKOPS_TRACING_MIDDLEWARE": "opentelemetry"},
     "traces": {"FLASKOPS_METRICS": "0", "FLASKOPS_JSON_LOGS": "0"},
     "usual": {
         "FLASKOPS_METRICS": "0",
@@ -232,7 +237,7 @@ def measure_endpoint(
     which the medians and intervals account for (as pyperf spreads a benchmark over many
     processes), and rotating the start order keeps any effect of the order off one variant.
     """
-    names = list(VARIANTS)
+    names = [v for v in VARIANTS if v in args.variants.split(",")]
     saturation: dict[str, list[Sample]] = {v: [] for v in names}
     shared: dict[str, list[float]] = {v: [] for v in names}
     latency: dict[str, list[Latency]] = {v: [] for v in names}
@@ -292,6 +297,9 @@ def main() -> None:
     parser.add_argument("--rate-fraction", type=float, default=0.5)
     parser.add_argument("--endpoints", default="trivial,realistic")
     parser.add_argument("--fixed-rate-endpoints", default="realistic")
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help="a subset, comma-separated (bare first)"
+    )
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()

@@ -14,6 +14,7 @@ or `<unmatched>` for a 404 without a route, never the raw URL.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from time import perf_counter
@@ -177,5 +178,21 @@ class _Recorder:
             path = rule.rule if rule is not None else UNMATCHED
             if path not in self.timer.excluded:
                 method = self.environ.get("REQUEST_METHOD", "GET").upper()
-                self.timer.metrics.observe(method, path, int(status[:3]), seconds)
+                try:
+                    self.timer.metrics.observe(method, path, int(status[:3]), seconds)
+                except Exception:  # e.g. a full multiprocess directory: the request goes on
+                    _warn_once()
         return self.start_response(status, headers, *args)
+
+
+_warned: list[bool] = []
+
+
+def _warn_once() -> None:
+    if not _warned:
+        _warned.append(True)
+        logging.getLogger("flaskops.telemetry").warning(
+            "flaskops could not record a request metric (PROMETHEUS_MULTIPROC_DIR full or "
+            "unwritable?); requests are served, their metrics may be missing",
+            exc_info=True,
+        )

@@ -65,6 +65,7 @@ from flaskops_flask.recording_span import (
     qualifies,
 )
 from flaskops_flask.root_sampling import DROPPED_ROOT_FLAGS, RootDecisions
+from flaskops_flask.upstream import UPSTREAM_REQUEST
 from flaskops_flask.w3c import (
     W3CPropagation,
     drops_unsampled,
@@ -119,6 +120,7 @@ class ServerSpans:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if not FAST_PATH.on:
+            environ[UPSTREAM_REQUEST] = True
             return self.upstream(environ, start_response)
         if (environ.get("PATH_INFO") or "/") in self.excluded:
             return self.wrapped(environ, start_response)
@@ -126,6 +128,7 @@ class ServerSpans:
             span, token, responder = self._begin(environ, start_response)
         except Exception as exc:  # the kit's own code: the request must not see it
             FAST_PATH.fail("the server span's start", exc)
+            environ[UPSTREAM_REQUEST] = True
             return self.upstream(environ, start_response)
         try:
             return self.wrapped(environ, responder)

@@ -35,7 +35,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
-from flaskops_flask import guard
+from flaskops_flask import fastpath, guard
 from flaskops_flask.fastpath import FAST_PATH
 from flaskops_flask.upstream import STANDBY, instrument_client, instrument_server
 
@@ -123,7 +123,7 @@ def setup_tracing(
     if fast:
         problems = guard.problems()
         if problems:
-            log.warning(
+            fastpath.log.warning(
                 "flaskops tracing fast path not used: %s; tracing through the upstream "
                 "OpenTelemetry instrumentation and exporter instead (same span attributes)",
                 "; ".join(problems),

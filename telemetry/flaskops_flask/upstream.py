@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
@@ -26,6 +26,8 @@ SEMCONV_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
 _HOOK_LISTS = ("before_request_funcs", "teardown_request_funcs")
 # app.extensions key of an app's ServerStandby.
 STANDBY = "flaskops_server_standby"
+# WSGI environ key set on the requests handed to the standby (ServerSpans does).
+UPSTREAM_REQUEST = "flaskops.upstream"
 
 
 def stable_http_semconv() -> None:
@@ -85,5 +87,16 @@ class ServerStandby:
         app.extensions[STANDBY] = self
 
     def activate(self) -> None:
+        # Gated: a request already on the fast path when the switch happens (another
+        # thread) must not get a second span from these hooks.
         for name, added in self.hooks.items():
-            getattr(self.app, name).setdefault(None, []).extend(added)
+            getattr(self.app, name).setdefault(None, []).extend(_gated(f) for f in added)
+
+
+def _gated(hook: Callable[..., Any]) -> Callable[..., Any]:
+    def gated(*args: Any) -> Any:
+        if request.environ.get(UPSTREAM_REQUEST):
+            return hook(*args)
+        return None
+
+    return gated

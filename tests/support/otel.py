@@ -40,6 +40,7 @@ class Span:
     kind: str
     attributes: dict[str, Any] = field(hash=False)
     resource: dict[str, Any] = field(hash=False)
+    scope: str = ""  # the instrumentation scope's name
 
     @property
     def service(self) -> str:
@@ -89,6 +90,7 @@ class OtelCollector:
             for rs in batch.get("resourceSpans", []):
                 resource = _attrs(rs.get("resource", {}).get("attributes"))
                 for ss in rs.get("scopeSpans", []):
+                    scope = ss.get("scope", {}).get("name", "")
                     for s in ss.get("spans", []):
                         out.append(
                             Span(
@@ -99,6 +101,7 @@ class OtelCollector:
                                 kind=str(s.get("kind", "")),
                                 attributes=_attrs(s.get("attributes")),
                                 resource=resource,
+                                scope=scope,
                             )
                         )
         return out

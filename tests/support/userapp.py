@@ -101,27 +101,30 @@ class Traffic:
         return self.statuses[(route, status)]
 
 
-def drive(app: RunningService, n: int = 40) -> Traffic:
-    """`n` working requests, a few 503s, 500s (the app raises) and outgoing calls, from 8
-    threads on new connections so that both workers serve."""
-    plan = (
+def plan(n: int = 40) -> list[tuple[str, str]]:
+    """(path, route template): `n` working requests, a few 503s, 500s (the app raises)
+    and outgoing calls."""
+    return (
         [(f"/work/{i}", "/work/<int:n>") for i in range(n)]
         + [("/unavailable", "/unavailable")] * 3
         + [("/boom", "/boom")] * 2
         + [(f"/call/{i}", "/call/<int:n>") for i in range(4)]
     )
 
+
+def drive(app: RunningService, n: int = 40) -> Traffic:
+    """plan(n) from 8 threads on new connections, so that both workers serve."""
+
     def get(item: tuple[str, str]) -> tuple[str, int]:
         path, route = item
         return route, requests.get(app.url + path, timeout=10).status_code
 
     with ThreadPoolExecutor(8) as pool:
-        seen = Counter(pool.map(get, plan))
-    return Traffic(seen)
+        return Traffic(Counter(pool.map(get, plan(n))))
 
 
-def request_totals(app: RunningService) -> Counter[tuple[str, int]]:
-    text = requests.get(f"{app.url}/metrics", timeout=5).text
+def request_totals(text: str) -> Counter[tuple[str, int]]:
+    """flask_http_request_total of a /metrics page, by (route, status)."""
     out: Counter[tuple[str, int]] = Counter()
     for labels, value in _SERIES.findall(text):
         parsed = dict(re.findall(r'(\w+)="([^"]*)"', labels))
@@ -131,7 +134,7 @@ def request_totals(app: RunningService) -> Counter[tuple[str, int]]:
 
 def check_metrics(app: RunningService, traffic: Traffic) -> None:
     """/metrics counts exactly what the client saw, status for status, over both workers."""
-    assert request_totals(app) == traffic.statuses
+    assert request_totals(requests.get(f"{app.url}/metrics", timeout=5).text) == traffic.statuses
     workers = {p.stem.split("_")[-1] for p in app.multiproc_dir.glob("histogram_*.db")}
     assert len(workers) >= 2, f"requests reached {len(workers)} worker(s)"
 
@@ -143,18 +146,24 @@ def server_spans(spans: list[Span]) -> list[Span]:
 def check_spans_and_logs(
     app: RunningService, collector: OtelCollector, traffic: Traffic
 ) -> list[Span]:
-    """Every request's SERVER span reached the collector with the stable HTTP attributes
-    and the status the client saw; each outgoing call's CLIENT span is its child; the
-    app's log lines carry the trace ids of those spans."""
     expected = sum(traffic.statuses.values())
     spans = collector.wait_for_spans(lambda s: len(server_spans(s)) >= expected)
+    check_spans(spans, traffic, "userapp")
+    check_logs(app.log_records(), spans, traffic)
+    return spans
+
+
+def check_spans(spans: list[Span], traffic: Traffic, service: str) -> None:
+    """Every request's SERVER span reached the collector with the stable HTTP attributes
+    and the status the client saw; each outgoing call's CLIENT span is its child."""
+    spans = [s for s in spans if s.service == service]
+    expected = sum(traffic.statuses.values())
     servers = server_spans(spans)
     assert len(servers) == expected, f"{len(servers)} server spans for {expected} requests"
     for span in servers:
         missing = SERVER_ATTRIBUTES - set(span.attributes)
         assert not missing, f"{span.name}: missing {missing} in {span.attributes}"
         assert span.name == f"GET {span.attributes['http.route']}"
-        assert span.resource["service.name"] == "userapp"
     seen = Counter(
         (s.attributes["http.route"], int(s.attributes["http.response.status_code"]))
         for s in servers
@@ -167,14 +176,16 @@ def check_spans_and_logs(
     for client in clients:
         assert by_id[client.parent_span_id].name == "GET /call/<int:n>"
         assert int(client.attributes["http.response.status_code"]) == 200
-    work_traces = {s.trace_id for s in servers if s.name == "GET /work/<int:n>"}
-    logged = [r for r in app.log_records() if r.get("message", "").startswith("working on")]
+
+
+def check_logs(records: list[dict[str, Any]], spans: list[Span], traffic: Traffic) -> None:
+    """The app's own log lines carry the trace ids of their requests' spans."""
+    work_traces = {s.trace_id for s in server_spans(spans) if s.name == "GET /work/<int:n>"}
+    logged = [r for r in records if str(r.get("message", "")).startswith("working on")]
     assert len(logged) == traffic.count("/work/<int:n>", 200), (len(logged), traffic)
-    assert {r["trace_id"] for r in logged} == work_traces
-    return spans
+    assert {r.get("trace_id") for r in logged} == work_traces
 
 
-def guard_warnings(app: RunningService) -> list[dict[str, Any]]:
-    return [
-        r for r in app.log_records() if r.get("logger") == GUARD_LOGGER and r["level"] == "WARNING"
-    ]
+def guard_warnings(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The kit's warnings that tracing left (or never took) the fast path."""
+    return [r for r in records if r.get("logger") == GUARD_LOGGER and r["level"] == "WARNING"]

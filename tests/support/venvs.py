@@ -7,7 +7,8 @@ Three resolutions of telemetry/pyproject.toml's ranges, the ones CI tests:
 - "lowest": the lowest versions the ranges allow (`uv pip compile --resolution lowest-direct`);
 - "highest": the newest versions that resolve today.
 
-Each venv is built with uv under ~/.cache/flaskops/telemetry-venvs, outside the repository,
+Each venv is built with uv under ~/.cache/flaskops/telemetry-venvs (FLASKOPS_CACHE moves it),
+outside the repository,
 keyed by the resolution, the resolved pins and the helper's sources, so a warm run reuses it
 and a change to any of them builds a fresh one. The helper is installed normally, with its
 dependency checks on, and `uv pip check` must pass.
@@ -27,7 +28,9 @@ from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[2]
 TELEMETRY = REPO / "telemetry"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "flaskops/telemetry-venvs"
+# As hack/tools.sh: FLASKOPS_CACHE, else $XDG_CACHE_HOME/flaskops, else ~/.cache/flaskops.
+_XDG = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+CACHE = Path(os.environ.get("FLASKOPS_CACHE") or _XDG / "flaskops") / "telemetry-venvs"
 RESOLUTIONS = ("lock", "lowest", "highest")
 _KEEP_PER_RESOLUTION = 3
 

@@ -21,6 +21,7 @@ from tests.support.userapp import (
     check_spans_and_logs,
     drive,
     guard_warnings,
+    server_spans,
     start_userapp,
 )
 from tests.support.venvs import RESOLUTIONS, TELEMETRY, installed, telemetry_venv
@@ -52,9 +53,10 @@ def test_user_app_works_at_each_resolution(resolution: str, tmp_path: Path) -> N
         with start_userapp(python, collector.endpoint) as app:
             traffic = drive(app)
             check_metrics(app, traffic)
-            check_spans_and_logs(app, collector, traffic)
+            spans = check_spans_and_logs(app, collector, traffic)
             # Inside the tested ranges the fast path runs: the guard has nothing to say.
-            assert guard_warnings(app) == []
+            assert guard_warnings(app.log_records()) == []
+            assert {s.scope for s in server_spans(spans)} == {"flaskops_flask"}
     finally:
         collector.stop()
     assert app.proc.returncode == 0, app.logs()[-3000:]
