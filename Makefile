@@ -85,3 +85,23 @@ profile-instrumentation: tools venv ## where instrument()'s CPU goes, parts togg
 .PHONY: service-requirements
 service-requirements: venv ## re-pin examples/services/requirements.txt to the versions in uv.lock
 	@bash hack/service_requirements.sh
+
+# Charts published as OCI artifacts: add a chart here and both targets pick it up.
+PUBLISHED_CHARTS := charts/flask-lib charts/flask-service charts/flaskops-operator $(wildcard charts/flaskops-observability)
+CHARTS_DIST ?= dist/charts
+# CHARTS_VERSION overrides every chart's version (e.g. a release tag); empty = Chart.yaml's.
+CHARTS_VERSION ?=
+CHARTS_REGISTRY ?=
+HELM_PUSH_FLAGS ?=
+
+.PHONY: charts-package
+charts-package: chart-deps ## lint, render and package the published charts into CHARTS_DIST (dist/charts)
+	@rm -rf $(CHARTS_DIST)
+	@for c in $(PUBLISHED_CHARTS); do \
+	  bash ci/scripts/chart.sh --destination $(CHARTS_DIST) $(if $(CHARTS_VERSION),--version $(CHARTS_VERSION)) $$c 2>/dev/null || exit 1; \
+	done
+
+.PHONY: charts-push
+charts-push: charts-package ## push them: CHARTS_REGISTRY=oci://host/path [HELM_PUSH_FLAGS=--plain-http]
+	@test -n "$(CHARTS_REGISTRY)" || { echo "charts-push: set CHARTS_REGISTRY=oci://<registry>/<path>" >&2; exit 2; }
+	@for p in $(CHARTS_DIST)/*.tgz; do helm push $(HELM_PUSH_FLAGS) "$$p" $(CHARTS_REGISTRY) || exit 1; done

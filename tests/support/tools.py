@@ -23,6 +23,10 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "promtool": ("PROMTOOL", "apt-get install prometheus (done by .ci/run)"),
     "wrk": ("WRK", "apt-get install wrk (done by .ci/run)"),
     "vegeta": ("VEGETA", "make tools"),
+    "actionlint": ("ACTIONLINT", "make tools"),
+    "registry": ("DISTRIBUTION_REGISTRY", "make tools"),
+    "shellcheck": ("SHELLCHECK", "apt-get install shellcheck (done by .ci/run)"),
+    "git": ("GIT", "apt-get install git (done by .ci/run)"),
 }
 
 
