@@ -105,3 +105,7 @@ charts-package: chart-deps ## lint, render and package the published charts into
 charts-push: charts-package ## push them: CHARTS_REGISTRY=oci://host/path [HELM_PUSH_FLAGS=--plain-http]
 	@test -n "$(CHARTS_REGISTRY)" || { echo "charts-push: set CHARTS_REGISTRY=oci://<registry>/<path>" >&2; exit 2; }
 	@for p in $(CHARTS_DIST)/*.tgz; do helm push $(HELM_PUSH_FLAGS) "$$p" $(CHARTS_REGISTRY) || exit 1; done
+
+.PHONY: gitops-fixtures
+gitops-fixtures: tools venv chart-deps ## re-export the FlaskService fixtures of the Argo CD / kstatus health checks from a real operator run
+	FLASKOPS_UPDATE_FIXTURES=1 $(UV) run --frozen pytest tests/operator/cluster/test_gitops_states.py -n 0 $(PYTEST_ARGS)

@@ -27,6 +27,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "registry": ("DISTRIBUTION_REGISTRY", "make tools"),
     "shellcheck": ("SHELLCHECK", "apt-get install shellcheck (done by .ci/run)"),
     "git": ("GIT", "apt-get install git (done by .ci/run)"),
+    "go": ("GO", "the Go toolchain (.ci/run requires it)"),
 }
 
 
