@@ -93,12 +93,16 @@ CHARTS_DIST ?= dist/charts
 CHARTS_VERSION ?=
 CHARTS_REGISTRY ?=
 HELM_PUSH_FLAGS ?=
+# Sign the packages (provenance files, pushed with them): a PGP key name and its secret keyring.
+CHARTS_SIGN_KEY ?=
+CHARTS_KEYRING ?=
 
 .PHONY: charts-package
-charts-package: chart-deps ## lint, render and package the published charts into CHARTS_DIST (dist/charts)
+charts-package: chart-deps ## lint, render, package (and with CHARTS_SIGN_KEY sign) the published charts into dist/charts
 	@rm -rf $(CHARTS_DIST)
 	@for c in $(PUBLISHED_CHARTS); do \
-	  bash ci/scripts/chart.sh --destination $(CHARTS_DIST) $(if $(CHARTS_VERSION),--version $(CHARTS_VERSION)) $$c 2>/dev/null || exit 1; \
+	  bash ci/scripts/chart.sh --destination $(CHARTS_DIST) $(if $(CHARTS_VERSION),--version $(CHARTS_VERSION)) \
+	    $(if $(CHARTS_SIGN_KEY),--sign "$(CHARTS_SIGN_KEY)" --keyring "$(CHARTS_KEYRING)") $$c || exit 1; \
 	done
 
 .PHONY: charts-push

@@ -10,11 +10,16 @@
 #     --app-version V      appVersion to package (default: Chart.yaml's)
 #     --destination DIR    where the .tgz goes (default: dist/charts)
 #     --push oci://REF     `helm push` the package there (log in first: helm registry login)
+#     --plain-http         talk HTTP, not HTTPS, to the OCI registry (a local test registry)
+#     --sign KEY --keyring FILE
+#                          sign the package (a .prov next to it, pushed with it) with the
+#                          PGP key KEY from the secret keyring FILE, so users can
+#                          `helm pull/install --verify --keyring <public keyring>`
 # With oci://, the published chart is pulled and checked with the values; nothing is
 # packaged. Prints the packaged chart's path (or the pulled chart's directory) last.
 set -euo pipefail
 
-values=() version="" app_version="" dest=dist/charts push=""
+values=() version="" app_version="" dest=dist/charts push="" oci_flags=() sign_key="" keyring=""
 die() { echo "chart.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
@@ -23,6 +28,9 @@ while [ $# -gt 0 ]; do
     --app-version) app_version=${2:?}; shift 2 ;;
     --destination) dest=${2:?}; shift 2 ;;
     --push) [[ ${2:?} == oci://* ]] || die "--push must be an oci:// reference, not '$2'"; push=$2; shift 2 ;;
+    --plain-http) oci_flags+=(--plain-http); shift ;;
+    --sign) sign_key=${2:?}; shift 2 ;;
+    --keyring) [ -f "${2:?}" ] || die "--keyring: no file '$2'"; keyring=$2; shift 2 ;;
     -*) die "unknown option $1" ;;
     *) break ;;
   esac
@@ -32,12 +40,13 @@ chart=$1
 pulled=""
 if [[ $chart == oci://* ]]; then
   pulled=$(mktemp -d "${TMPDIR:-/tmp}/chart-pull.XXXXXX")
-  helm pull "$chart" ${version:+--version "$version"} --untar --untardir "$pulled" >&2
+  helm pull "$chart" ${oci_flags[@]+"${oci_flags[@]}"} ${version:+--version "$version"} --untar --untardir "$pulled" >&2
   chart=$(dirname "$(find "$pulled" -mindepth 2 -maxdepth 2 -name Chart.yaml | head -n1)")
 fi
 [ -f "$chart/Chart.yaml" ] || die "'$chart' is not a chart directory (no Chart.yaml)"
 
-if grep -q '^dependencies:' "$chart/Chart.yaml"; then
+# A published chart carries its dependencies already; a source chart may need them built.
+if [ -z "$pulled" ] && grep -q '^dependencies:' "$chart/Chart.yaml"; then
   helm dependency build "$chart" >/dev/null
 fi
 helm lint --strict "$chart" ${values[@]+"${values[@]}"} >&2
@@ -50,8 +59,12 @@ mkdir -p "$dest"
 args=(package "$chart" --destination "$dest")
 [ -z "$version" ] || args+=(--version "$version")
 [ -z "$app_version" ] || args+=(--app-version "$app_version")
+if [ -n "$sign_key" ]; then
+  [ -n "$keyring" ] || die "--sign needs --keyring (a secret keyring holding '$sign_key')"
+  args+=(--sign --key "$sign_key" --keyring "$keyring")
+fi
 out=$(helm "${args[@]}")
 echo "$out" >&2
 pkg=${out##*: }
-[ -z "$push" ] || helm push "$pkg" "$push" >&2
+[ -z "$push" ] || helm push ${oci_flags[@]+"${oci_flags[@]}"} "$pkg" "$push" >&2
 echo "$pkg"

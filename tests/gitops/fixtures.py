@@ -55,7 +55,7 @@ def projection(obj: dict[str, Any]) -> dict[str, Any]:
     return {
         "deleting": "deletionTimestamp" in meta,
         "generationObserved": st.get("observedGeneration") == meta.get("generation"),
-        "paused": bool(((obj["spec"].get("rollout") or {}).get("paused"))),
+        "paused": bool((obj["spec"].get("rollout") or {}).get("paused")),
         "phase": st.get("phase"),
         "step": st.get("step"),
         "weight": st.get("weight"),

@@ -59,7 +59,10 @@ def kstatus(objs: dict[str, dict[str, Any]]) -> dict[str, str]:
             files[name] = Path(tmp) / f"{name}.yaml"
             files[name].write_text(yaml.safe_dump(obj))
         proc = subprocess.run(
-            [kstatus_binary(), *map(str, files.values())], capture_output=True, text=True, check=False
+            [kstatus_binary(), *map(str, files.values())],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert proc.returncode == 0, f"hack/kstatus failed: {proc.stderr}"
         verdicts = json.loads(proc.stdout)

@@ -26,7 +26,10 @@ def test_health_test_yaml_covers_every_exported_state() -> None:
 def test_lua_health_check_gives_argocd_health_test_results() -> None:
     """What Argo CD's own `go test ./util/lua/` does with health_test.yaml, in Lua 5.1."""
     tests = _health_tests()
-    objs = {t["inputPath"]: yaml.safe_load((fixtures.HEALTH_DIR / t["inputPath"]).read_text()) for t in tests}
+    objs = {
+        t["inputPath"]: yaml.safe_load((fixtures.HEALTH_DIR / t["inputPath"]).read_text())
+        for t in tests
+    }
     got = argocd_health(objs)
     for t in tests:
         assert got[t["inputPath"]] == t["healthStatus"], t["inputPath"]

@@ -28,6 +28,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "shellcheck": ("SHELLCHECK", "apt-get install shellcheck (done by .ci/run)"),
     "git": ("GIT", "apt-get install git (done by .ci/run)"),
     "go": ("GO", "the Go toolchain (.ci/run requires it)"),
+    "gpg": ("GPG", "apt-get install gnupg (done by .ci/run)"),
 }
 
 

@@ -45,7 +45,10 @@ class States:
         got_lua = argocd_health(live)
         got_kstatus = kstatus(live)
         for name, (health, kst) in fixtures.EXPECTED.items():
-            assert (got_lua[name]["status"], got_kstatus[name]) == (health, kst), (name, got_lua[name])
+            assert (got_lua[name]["status"], got_kstatus[name]) == (health, kst), (
+                name,
+                got_lua[name],
+            )
             committed = fixtures.load(name)
             assert fixtures.projection(committed) == fixtures.projection(live[name]), (
                 f"fixture {name} no longer matches what the operator produces: make gitops-fixtures"
@@ -115,8 +118,10 @@ def test_flaskservice_states_as_gitops_tools_see_them(
         "render-failed",
         kubectl.wait_for(
             obj,
-            lambda o: _status(o).get("observedGeneration") == o["metadata"]["generation"]
-            and any(c["reason"] == "RenderFailed" for c in _status(o).get("conditions") or []),
+            lambda o: (
+                _status(o).get("observedGeneration") == o["metadata"]["generation"]
+                and any(c["reason"] == "RenderFailed" for c in _status(o).get("conditions") or [])
+            ),
             *ns,
             timeout=30,
         ),
@@ -125,7 +130,9 @@ def test_flaskservice_states_as_gitops_tools_see_them(
     # Deleted while the operator is down: its finalizer holds the object until it returns.
     operator.stop()
     kubectl.run("delete", obj, *ns, "--wait=false")
-    states.record("deleting", kubectl.wait_for(obj, lambda o: "deletionTimestamp" in o["metadata"], *ns))
+    states.record(
+        "deleting", kubectl.wait_for(obj, lambda o: "deletionTimestamp" in o["metadata"], *ns)
+    )
     operator.start()
     kubectl.run("wait", "--for=delete", obj, *ns, "--timeout=30s")
 
