@@ -29,6 +29,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
 
 _DROP_METADATA = ("managedFields", "uid", "resourceVersion", "creationTimestamp")
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+PROMETHEUS_URL = "http://prometheus.monitoring:9090"
 
 
 def export(obj: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +45,10 @@ def export(obj: dict[str, Any]) -> dict[str, Any]:
     meta["namespace"] = "shop"
     prom = ((out["spec"].get("rollout") or {}).get("analysis") or {}).get("prometheus")
     if prom:
-        prom["url"] = "http://prometheus.monitoring:9090"
+        # This run's loopback Prometheus, also inside kopf's last-handled annotation.
+        loopback, prom["url"] = prom["url"], PROMETHEUS_URL
+        for key, value in (meta.get("annotations") or {}).items():
+            meta["annotations"][key] = value.replace(loopback, PROMETHEUS_URL)
     return out
 
 

@@ -5,6 +5,7 @@ Argo CD's (the shipped health.lua, in Lua 5.1 like Argo CD's gopher-lua) and Flu
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ import yaml
 from lupa import lua51
 
 from tests.gitops.fixtures import HEALTH_DIR
+from tests.support.cluster import locked
 from tests.support.tools import REPO, require
 
 KSTATUS_SRC = REPO / "hack/kstatus"
@@ -44,10 +46,18 @@ def argocd_health(objs: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
 
 @functools.cache
 def kstatus_binary() -> str:
-    out = Path(tempfile.gettempdir()) / "flaskops-kstatus"
-    subprocess.run(
-        [require("go"), "build", "-o", str(out), "."], cwd=KSTATUS_SRC, check=True, timeout=600
-    )
+    """hack/kstatus built once per source version (Go's build cache makes rebuilds cheap)."""
+    digest = hashlib.sha256()
+    for f in sorted(KSTATUS_SRC.iterdir()):
+        digest.update(f.name.encode() + f.read_bytes())
+    out = Path(tempfile.gettempdir()) / f"flaskops-kstatus-{digest.hexdigest()[:12]}"
+    with locked("kstatus-build"):
+        if not out.exists():
+            proc = subprocess.run(
+                [require("go"), "build", "-o", str(out), "."],
+                cwd=KSTATUS_SRC, capture_output=True, text=True, timeout=900, check=False,
+            )  # fmt: skip
+            assert proc.returncode == 0, f"building hack/kstatus failed:\n{proc.stderr}"
     return str(out)
 
 

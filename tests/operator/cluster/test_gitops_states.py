@@ -68,7 +68,7 @@ def test_flaskservice_states_as_gitops_tools_see_them(
     spec = canary_spec(prometheus, "replicas", "1.0.0")
     spec["rollout"]["analysis"]["successRate"]["abortBelow"] = 80
     kubectl.apply(fsvc(spec), *ns)
-    states.record("ready", kubectl.wait_for(obj, ready, *ns, timeout=60))
+    states.record("ready", kubectl.wait_for(obj, ready, *ns, timeout=120))
 
     # The operator down while the spec changes: a generation nobody has observed yet.
     operator.stop()

@@ -21,10 +21,15 @@ local function condition(status, kind)
   return nil
 end
 
+-- status.step indexes spec.rollout.canary.steps (0-based); people count from 1.
 local function rollout_position(status)
   local text = ""
   if status.step ~= nil then
-    text = "step " .. tostring(status.step)
+    text = "step " .. tostring(status.step + 1)
+    local canary = obj.spec and obj.spec.rollout and obj.spec.rollout.canary
+    if canary ~= nil and canary.steps ~= nil then
+      text = text .. " of " .. tostring(#canary.steps)
+    end
   end
   if status.weight ~= nil then
     if text ~= "" then
