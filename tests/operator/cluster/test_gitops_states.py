@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.gitops import fixtures
 from tests.gitops.health import argocd_health, kstatus
 from tests.operator.cluster.test_canary_modes import canary_spec
@@ -55,6 +57,8 @@ class States:
             )
 
 
+# Long (a whole canary): one worker runs the GitOps suites while the other goes on.
+@pytest.mark.xdist_group("gitops-cluster")
 def test_flaskservice_states_as_gitops_tools_see_them(
     operator: OperatorProcess,
     kubectl: Kubectl,
