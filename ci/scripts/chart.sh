@@ -45,8 +45,10 @@ if [[ $chart == oci://* ]]; then
 fi
 [ -f "$chart/Chart.yaml" ] || die "'$chart' is not a chart directory (no Chart.yaml)"
 
-# A published chart carries its dependencies already; a source chart may need them built.
-if [ -z "$pulled" ] && grep -q '^dependencies:' "$chart/Chart.yaml"; then
+# A published chart carries its dependencies already; a source chart gets the missing ones
+# built (only those: rewriting charts/*.tgz under a running renderer would race it).
+if [ -z "$pulled" ] && grep -q '^dependencies:' "$chart/Chart.yaml" \
+  && helm dependency list "$chart" 2>/dev/null | awk 'NR > 1 && NF && $NF != "ok"' | grep -q .; then
   helm dependency build "$chart" >/dev/null
 fi
 helm lint --strict "$chart" ${values[@]+"${values[@]}"} >&2

@@ -78,8 +78,10 @@ def _push_verify_install(
     oci_registry: Registry, helm: Helm, kubectl: Kubectl, namespace: str, tmp_path: Path,
     env: dict[str, str], dist: Path, repo: str, secring: Path, pubring: Path, other_pubring: Path,
 ) -> None:  # fmt: skip
+    # -o chart-deps: `make test` built them already; rebuilding charts/*/charts/*.tgz while
+    # other workers render those charts would race them.
     push = subprocess.run(
-        ["make", "-s", "charts-push", f"CHARTS_DIST={dist}", f"CHARTS_REGISTRY={repo}",
+        ["make", "-s", "-o", "chart-deps", "charts-push", f"CHARTS_DIST={dist}", f"CHARTS_REGISTRY={repo}",
          "HELM_PUSH_FLAGS=--plain-http", "CHARTS_SIGN_KEY=flaskops charts", f"CHARTS_KEYRING={secring}"],
         cwd=REPO, capture_output=True, text=True, env=env, timeout=300, check=False,
     )  # fmt: skip
