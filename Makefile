@@ -106,3 +106,31 @@ dashboards: venv ## regenerate dashboards/*.json from their Python sources (graf
 .PHONY: observability-pictures
 observability-pictures: tools venv ## redraw docs/observability/*.png from a real canary run (the live dashboard test)
 	FLASKOPS_PICTURES_DIR=$(CURDIR)/docs/observability $(UV) run --frozen pytest tests/dashboards/test_live_queries.py -n 0 -q
+
+# Charts published as OCI artifacts: add a chart here and both targets pick it up.
+PUBLISHED_CHARTS := charts/flask-lib charts/flask-service charts/flaskops-operator $(wildcard charts/flaskops-observability)
+CHARTS_DIST ?= dist/charts
+# CHARTS_VERSION overrides every chart's version (e.g. a release tag); empty = Chart.yaml's.
+CHARTS_VERSION ?=
+CHARTS_REGISTRY ?=
+HELM_PUSH_FLAGS ?=
+# Sign the packages (provenance files, pushed with them): a PGP key name and its secret keyring.
+CHARTS_SIGN_KEY ?=
+CHARTS_KEYRING ?=
+
+.PHONY: charts-package
+charts-package: chart-deps ## lint, render, package (and with CHARTS_SIGN_KEY sign) the published charts into dist/charts
+	@rm -rf $(CHARTS_DIST)
+	@for c in $(PUBLISHED_CHARTS); do \
+	  bash ci/scripts/chart.sh --destination $(CHARTS_DIST) $(if $(CHARTS_VERSION),--version $(CHARTS_VERSION)) \
+	    $(if $(CHARTS_SIGN_KEY),--sign "$(CHARTS_SIGN_KEY)" --keyring "$(CHARTS_KEYRING)") $$c || exit 1; \
+	done
+
+.PHONY: charts-push
+charts-push: charts-package ## push them: CHARTS_REGISTRY=oci://host/path [HELM_PUSH_FLAGS=--plain-http]
+	@test -n "$(CHARTS_REGISTRY)" || { echo "charts-push: set CHARTS_REGISTRY=oci://<registry>/<path>" >&2; exit 2; }
+	@for p in $(CHARTS_DIST)/*.tgz; do helm push $(HELM_PUSH_FLAGS) "$$p" $(CHARTS_REGISTRY) || exit 1; done
+
+.PHONY: gitops-fixtures
+gitops-fixtures: tools venv chart-deps ## re-export the FlaskService fixtures of the Argo CD / kstatus health checks from a real operator run
+	FLASKOPS_UPDATE_FIXTURES=1 $(UV) run --frozen pytest tests/operator/cluster/test_gitops_states.py -n 0 $(PYTEST_ARGS)

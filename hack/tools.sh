@@ -74,6 +74,11 @@ build_helm() { install "$1" "$HELM_VERSION" "-X helm.sh/helm/v4/internal/version
   helm.sh/helm/v4/cmd/helm; }
 build_kind() { install "$1" "$KIND_VERSION" "" sigs.k8s.io/kind; }
 build_vegeta() { install "$1" "$VEGETA_VERSION" "-X main.Version=$VEGETA_VERSION" github.com/tsenart/vegeta/v12; }
+build_actionlint() { install "$1" "$ACTIONLINT_VERSION" "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
+  github.com/rhysd/actionlint/cmd/actionlint; }
+build_registry() { install "$1" "$DISTRIBUTION_VERSION" \
+  "-X github.com/distribution/distribution/v3/version.version=$DISTRIBUTION_VERSION" \
+  github.com/distribution/distribution/v3/cmd/registry; }
 build_helm-docs() { install "$1" "$HELM_DOCS_VERSION" "" github.com/norwoodj/helm-docs/cmd/helm-docs; }
 
 build_otelcol() { # <out>: a minimal OpenTelemetry Collector (OTLP receiver -> file exporter)
@@ -203,6 +208,8 @@ build() {
   ensure prometheus "$PROMETHEUS_VERSION"
   ensure otelcol-gateway "$OTELCOL_VERSION-$OTELCOL_K8SATTRIBUTES_VERSION-$OTELCOL_CONTRIB_VERSION"
   ensure jaeger "$JAEGER_VERSION"
+  ensure actionlint "$ACTIONLINT_VERSION"
+  ensure registry "$DISTRIBUTION_VERSION"
   log "tools ready in $bin"
 }
 

@@ -14,6 +14,7 @@ from tests.support.cluster import cluster_name, delete_cluster, ensure_cluster, 
 from tests.support.kube import Helm, Kubectl
 from tests.support.otel import OtelCollector
 from tests.support.prometheus import Prometheus
+from tests.support.registry import Registry
 from tests.support.tools import crds_dir, require
 
 CLUSTER_FIXTURES = {"kubeconfig", "kubectl", "helm", "namespace"}
@@ -91,3 +92,11 @@ def third_party_crds(kubectl: Kubectl) -> None:
         "prometheusrules.monitoring.coreos.com",
         "httproutes.gateway.networking.k8s.io",
     )
+
+
+@pytest.fixture(scope="session")
+def oci_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """The CNCF distribution registry on 127.0.0.1 (plain HTTP); `.host`, `.manifest()`."""
+    registry = Registry(require("registry"), tmp_path_factory.mktemp("registry"))
+    yield registry
+    registry.stop()

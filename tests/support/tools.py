@@ -25,6 +25,12 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "jaeger": ("JAEGER", "make tools"),
     "wrk": ("WRK", "apt-get install wrk (done by .ci/run)"),
     "vegeta": ("VEGETA", "make tools"),
+    "actionlint": ("ACTIONLINT", "make tools"),
+    "registry": ("DISTRIBUTION_REGISTRY", "make tools"),
+    "shellcheck": ("SHELLCHECK", "apt-get install shellcheck (done by .ci/run)"),
+    "git": ("GIT", "apt-get install git (done by .ci/run)"),
+    "go": ("GO", "the Go toolchain (.ci/run requires it)"),
+    "gpg": ("GPG", "apt-get install gnupg (done by .ci/run)"),
 }
 
 
