@@ -6,14 +6,14 @@
 #   ci/scripts/test.sh [options] <service-dir>
 #     --installer uv|pip      how to install (default: uv)
 #     --requirements FILE     relative to <service-dir> (default: requirements.txt)
-#     --no-deps-install SPEC  also install SPEC without its dependencies (repeatable), e.g. a
-#                             package of this repository that the requirements already cover
+#     --install SPEC          also install SPEC with its dependencies (repeatable), e.g. a
+#                             package of this repository such as ./telemetry
 #     --venv DIR              where the virtualenv goes (default: a fresh temporary directory)
 #     --pytest-args ARGS      extra pytest arguments (one string, split on spaces)
 # RUFF_VERSION and PYTEST_VERSION pin the tools the step installs (defaults below).
 set -euo pipefail
 
-installer=uv requirements=requirements.txt venv="" pytest_args="" nodeps=()
+installer=uv requirements=requirements.txt venv="" pytest_args="" extra=()
 RUFF_VERSION=${RUFF_VERSION:-0.17.6}
 PYTEST_VERSION=${PYTEST_VERSION:-9.1.1}
 die() { echo "test.sh: $*" >&2; exit 2; }
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --installer) installer=${2:?}; shift 2 ;;
     --requirements) requirements=${2:?}; shift 2 ;;
-    --no-deps-install) nodeps+=("$(cd "${2:?}" 2>/dev/null && pwd || echo "$2")"); shift 2 ;;
+    --install) extra+=("$(cd "${2:?}" 2>/dev/null && pwd || echo "$2")"); shift 2 ;;
     --venv) venv=${2:?}; shift 2 ;;
     --pytest-args) pytest_args=${2-}; shift 2 ;;
     -*) die "unknown option $1" ;;
@@ -42,8 +42,9 @@ else
   python3 -m venv "$venv"
   pip_install() { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"; }
 fi
-pip_install -r "$requirements" "ruff==$RUFF_VERSION" "pytest==$PYTEST_VERSION"
-for spec in ${nodeps[@]+"${nodeps[@]}"}; do pip_install --no-deps "$spec"; done
+# One resolution for everything, then a consistency check: nothing is installed --no-deps.
+pip_install -r "$requirements" ${extra[@]+"${extra[@]}"} "ruff==$RUFF_VERSION" "pytest==$PYTEST_VERSION"
+if [ "$installer" = uv ]; then VIRTUAL_ENV=$venv uv pip check --quiet; else "$venv/bin/python" -m pip check; fi
 echo "::endgroup::"
 
 echo "::group::ruff"

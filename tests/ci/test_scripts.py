@@ -47,7 +47,7 @@ def test_scripts_pass_shellcheck() -> None:
 
 def test_test_step_lints_and_tests_the_catalog(tmp_path: Path) -> None:
     proc = run(
-        "bash", SCRIPTS / "test.sh", "--no-deps-install", REPO, "--venv", tmp_path / "venv", CATALOG
+        "bash", SCRIPTS / "test.sh", "--install", REPO / "telemetry", "--venv", tmp_path / "venv", CATALOG
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 passed" in proc.stdout
@@ -65,7 +65,7 @@ def test_test_step_fails_on_a_failing_test(tmp_path: Path) -> None:
         "def test_index_names_the_service() -> None:\n"
         '    assert create_app().test_client().get("/").get_json()["service"] == "catalog"\n'
     )
-    proc = run("bash", SCRIPTS / "test.sh", "--no-deps-install", REPO, "--venv", tmp_path / "venv", service,
+    proc = run("bash", SCRIPTS / "test.sh", "--install", REPO / "telemetry", "--venv", tmp_path / "venv", service,
                env={"OTEL_SDK_DISABLED": "true", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 failed, 3 passed" in proc.stdout
