@@ -153,6 +153,15 @@ def printer_columns() -> list[dict[str, Any]]:
 
 # CEL rules for what the chart's JSON Schema cannot say, by path under spec.
 CHART_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
+    ("image",): [
+        {
+            # The chart falls back to its own appVersion: fine for `helm install` demos, but a
+            # FlaskService must say what it runs (and status.image must be what runs).
+            "rule": "(has(self.tag) && self.tag != '') || (has(self.digest) && self.digest != '')",
+            "message": "image.tag or image.digest is required: a FlaskService pins the image it runs",
+            "fieldPath": ".tag",
+        }
+    ],
     ("autoscaling",): [
         {
             "rule": "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
@@ -195,6 +204,8 @@ def spec_schema(values_schema: dict[str, Any]) -> dict[str, Any]:
             node = node.get("properties", {}).get(key, {})
         node.get("properties", {}).pop(path[-1], None)
     props["rollout"] = rollout_schema()
+    # The chart's defaults name a placeholder image; a FlaskService must name its own.
+    spec["required"] = sorted({*spec.get("required", []), "image"})
     for path, rules in CHART_RULES.items():
         node = spec
         for key in path:

@@ -16,6 +16,7 @@ from flaskops import metrics
 from flaskops.analysis import run_analysis
 from flaskops.crd import KIND
 from flaskops.kube import Kube, api_client
+from flaskops.observe import Observation
 from flaskops.reconcile import API_VERSION, Reconciler, Result
 from flaskops.render import Renderer, api_versions_for, default_chart
 from flaskops.status import build_status
@@ -56,7 +57,9 @@ class Runtime:
         )
         return cls(kube, Reconciler(kube, renderer, run_analysis, build_status))
 
-    def reconcile_and_report(self, body: Mapping[str, Any]) -> float | None:
+    def reconcile_and_report(
+        self, body: Mapping[str, Any], seen: Observation | None = None
+    ) -> float | None:
         meta = body["metadata"]
         ns, name = meta["namespace"], meta["name"]
         started = time.perf_counter()
@@ -65,7 +68,7 @@ class Runtime:
             "flaskops.reconcile", attributes={"k8s.namespace.name": ns, "flaskops.name": name}
         ) as span:
             try:
-                result = self.reconciler.reconcile(body)
+                result = self.reconciler.reconcile(body, seen)
             except Exception as e:
                 metrics.RECONCILE_ERRORS.labels(type(e).__name__).inc()
                 span.record_exception(e)
