@@ -71,11 +71,22 @@ class OperatorFactory:
     def user(self) -> str:
         return f"system:serviceaccount:{self.namespace}:{self.release}"
 
-    def start(self, name: str = "op", resync: float = 600.0, *args: str) -> OperatorProcess:
+    def start(
+        self,
+        name: str = "op",
+        resync: float = 600.0,
+        *args: str,
+        env: dict[str, str] | None = None,
+    ) -> OperatorProcess:
         workdir = self.tmp_path / name
         workdir.mkdir(exist_ok=True)
         op = OperatorProcess(
-            self.namespace, self.kubeconfig, workdir, resync=resync, extra_args=args
+            self.namespace,
+            self.kubeconfig,
+            workdir,
+            resync=resync,
+            extra_args=args,
+            extra_env=env or {},
         ).start()
         self.started.append(op)
         return op
