@@ -85,3 +85,7 @@ profile-instrumentation: tools venv ## where instrument()'s CPU goes, parts togg
 .PHONY: service-requirements
 service-requirements: venv ## re-pin examples/services/requirements.txt to the versions in uv.lock
 	@bash hack/service_requirements.sh
+
+.PHONY: bench-operator
+bench-operator: tools venv chart-deps ## N = 100, 300, 1000 FlaskServices vs helm template + apply (~20 min); writes docs/benchmarks.md
+	$(UV) run --frozen python hack/bench_operator.py $(BENCH_ARGS)

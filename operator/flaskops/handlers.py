@@ -60,6 +60,7 @@ def configure(settings: kopf.OperatorSettings, memo: Any, **kwargs: Any) -> None
         ),
         forget=runtime.reconciler.forget,
         resync_s=RESYNC_S,
+        written=lambda uid: runtime.written.pop(uid, None),
     )
     logging.getLogger("kopf._core.engines.peering").addFilter(PeeringPause(memo.scheduler))
 

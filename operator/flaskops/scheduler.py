@@ -42,8 +42,11 @@ class Scheduler:
         observe: Observe,
         forget: Callable[[str], None],
         resync_s: float,
+        written: Callable[[str], Mapping[str, Any] | None] = lambda uid: None,
     ) -> None:
+        """`written(uid)`: the object as the reconcile's own status write left it, if any."""
         self._reconcile, self._observe, self._forget = reconcile, observe, forget
+        self._written = written
         self.resync_s = resync_s
         self._bodies: dict[Key, dict[str, Any]] = {}
         self._wakers: dict[Key, asyncio.Event] = {}
@@ -63,6 +66,8 @@ class Scheduler:
         old = self._bodies.get(key)
         if old is not None and old["metadata"]["uid"] != body["metadata"]["uid"]:
             self._forget(old["metadata"]["uid"])  # same name, a new object
+        elif old is not None and _older(body, old):
+            return  # the echo of a write whose result the loop already has
         self._set_refs(key, body)
         self._bodies[key] = copy.deepcopy(dict(body))
         if key not in self._tasks and not self.paused:
@@ -126,6 +131,10 @@ class Scheduler:
                 try:
                     seen = self._observe(body)
                     delay = await asyncio.to_thread(self._reconcile, body, seen)
+                    fresh = self._written(body["metadata"]["uid"])
+                    current = self._bodies.get(key)
+                    if fresh is not None and current is not None and not _older(fresh, current):
+                        self._bodies[key] = copy.deepcopy(dict(fresh))
                 except Exception:  # the next event or resync tries again
                     log.exception("reconcile loop of %s/%s failed", *key)
                     delay = 5.0
@@ -139,6 +148,15 @@ class Scheduler:
             del self._wakers[key]
             if key in self._bodies and not self.paused:  # re-added while this loop ended
                 self._spawn(key)
+
+
+def _older(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """a is an older version of the same object than b. resourceVersions are opaque in
+    general but etcd's are increasing integers; anything else counts as not older."""
+    try:
+        return int(a["metadata"]["resourceVersion"]) < int(b["metadata"]["resourceVersion"])
+    except (KeyError, TypeError, ValueError):
+        return False
 
 
 class PeeringPause(logging.Filter):

@@ -105,6 +105,7 @@ class OperatorProcess:
             lambda: requests.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=1).ok,
             "operator",
             self.log_path,
+            120,  # imports alone take tens of seconds on a loaded 2-core machine
         )
         return self
 

@@ -240,3 +240,30 @@ async def test_a_peering_pause_stops_every_loop_until_it_resumes() -> None:
     await settle()
     assert len(rec.calls) > paused_at
     await s.stop()
+
+
+@in_loop
+async def test_a_loop_reads_its_own_status_write_not_the_stale_echo() -> None:
+    seen_status: list[Any] = []
+
+    def reconcile(body: Mapping[str, Any], seen: Observation) -> float | None:
+        seen_status.append((body.get("status") or {}).get("step"))
+        return None
+
+    def versioned(rv: int, step: int | None) -> dict[str, Any]:
+        body = fsvc()
+        body["metadata"]["resourceVersion"] = str(rv)
+        if step is not None:
+            body["status"] = {"step": step}
+        return body
+
+    writes = {"u1": versioned(5, 1)}  # what the first reconcile's status patch returned
+    s = Scheduler(reconcile, lambda b: Observation(), lambda uid: None, 60.0, writes.pop)
+    s.upsert(versioned(3, None))
+    await settle()
+    s.upsert(versioned(4, None))  # an event from before the write arrives late: ignored
+    await settle()
+    s.wake(("ns", "a"))
+    await settle()
+    assert seen_status == [None, 1]
+    await s.stop()
