@@ -134,3 +134,7 @@ charts-push: charts-package ## push them: CHARTS_REGISTRY=oci://host/path [HELM_
 .PHONY: gitops-fixtures
 gitops-fixtures: tools venv chart-deps ## re-export the FlaskService fixtures of the Argo CD / kstatus health checks from a real operator run
 	FLASKOPS_UPDATE_FIXTURES=1 $(UV) run --frozen pytest tests/operator/cluster/test_gitops_states.py -n 0 $(PYTEST_ARGS)
+
+.PHONY: bench-operator
+bench-operator: tools venv chart-deps ## N = 100, 300, 1000 FlaskServices vs helm template + apply (~20 min); writes docs/benchmarks.md
+	$(UV) run --frozen python hack/bench_operator.py $(BENCH_ARGS)

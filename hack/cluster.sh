@@ -19,6 +19,8 @@ tool() { # tool <binary> <override-variable>: honour explicit paths, then KUBEBU
 }
 KWOKCTL=$(tool kwokctl KWOKCTL)
 KWOKCTL_ARGS=(-v "${KWOK_LOG_LEVEL:-WARN}")
+# CLUSTER_CONFIG: a KwokctlConfiguration, e.g. hack/bench-cluster.yaml (a /16 Service CIDR).
+if [ -n "${CLUSTER_CONFIG:-}" ]; then KWOKCTL_ARGS+=(-c "$CLUSTER_CONFIG"); fi
 export KWOK_KUBECTL_BINARY; KWOK_KUBECTL_BINARY=$(tool kubectl KUBECTL)
 for b in "$KWOKCTL" "$KWOK_KUBECTL_BINARY"; do
   [ -x "$b" ] || { echo "missing $b: run 'make tools' first" >&2; exit 1; }
@@ -42,6 +44,7 @@ up() {
       --kube-scheduler-binary "$(tool kube-scheduler KUBE_SCHEDULER)" \
       --etcd-binary "$(tool etcd TEST_ASSET_ETCD)" \
       --kwok-controller-binary "$(tool kwok KWOK)" \
+      --kube-audit-policy "$here/audit-policy.yaml" \
       --wait 120s >&2
     "$KWOKCTL" "${KWOKCTL_ARGS[@]}" scale node --name "$name" --replicas "$nodes" >&2
     echo "cluster $name created in $((SECONDS - start))s: etcd, kube-apiserver," \

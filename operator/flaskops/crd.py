@@ -153,14 +153,44 @@ def printer_columns() -> list[dict[str, Any]]:
 
 # CEL rules for what the chart's JSON Schema cannot say, by path under spec.
 CHART_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
+    ("image",): [
+        {
+            # The chart falls back to its own appVersion: fine for `helm install` demos, but a
+            # FlaskService must say what it runs (and status.image must be what runs).
+            "rule": "(has(self.tag) && self.tag != '') || (has(self.digest) && self.digest != '')",
+            "message": "image.tag or image.digest is required: a FlaskService pins the image it runs",
+            "fieldPath": ".tag",
+        }
+    ],
     ("autoscaling",): [
+        {
+            # The chart's default CPU target (80) counts when the spec leaves it out.
+            "rule": "!has(self.enabled) || !self.enabled "
+            "|| !has(self.targetCPUUtilizationPercentage) || self.targetCPUUtilizationPercentage > 0 "
+            "|| (has(self.targetMemoryUtilizationPercentage) && self.targetMemoryUtilizationPercentage > 0) "
+            "|| (has(self.metrics) && size(self.metrics) > 0)",
+            "message": "autoscaling.enabled needs a metric: set targetCPUUtilizationPercentage, "
+            "targetMemoryUtilizationPercentage or metrics",
+            "fieldPath": ".enabled",
+        },
         {
             "rule": "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
             "message": "minReplicas must be less than or equal to maxReplicas",
             "fieldPath": ".minReplicas",
-        }
+        },
     ],
     (): [
+        *(
+            {
+                # The chart refuses root while it enforces the restricted Pod Security Standard
+                # (restrictedPodSecurity defaults to true).
+                "rule": f"!has(self.{ctx}) || !has(self.{ctx}.runAsUser) || self.{ctx}.runAsUser != 0 "
+                "|| (has(self.restrictedPodSecurity) && !self.restrictedPodSecurity)",
+                "message": f"{ctx}.runAsUser: 0 (root) is not allowed while restrictedPodSecurity is true",
+                "fieldPath": f".{ctx}.runAsUser",
+            }
+            for ctx in ("podSecurityContext", "securityContext")
+        ),
         {
             "rule": "!has(self.rollout) || !has(self.rollout.canary) || !has(self.rollout.canary.traffic) "
             "|| self.rollout.canary.traffic != 'gatewayAPI' || (has(self.httpRoute) && self.httpRoute.enabled)",
@@ -184,6 +214,17 @@ CHART_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
 }
 
 
+# Schema keywords the chart's JSON Schema lacks but a FlaskService needs, by path under spec:
+# each was an accepted spec that did not render (tests/operator/cluster/test_spec_fuzz.py).
+CHART_SCHEMA_PATCHES: dict[tuple[str, ...], dict[str, Any]] = {
+    # Rendered unquoted: "}}4" broke the YAML. A PriorityClass name is a DNS subdomain.
+    ("priorityClassName",): {
+        "pattern": "^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$",
+        "maxLength": 253,
+    },
+}
+
+
 def spec_schema(values_schema: dict[str, Any]) -> dict[str, Any]:
     spec = _structural(values_schema)
     spec["type"] = "object"
@@ -195,6 +236,13 @@ def spec_schema(values_schema: dict[str, Any]) -> dict[str, Any]:
             node = node.get("properties", {}).get(key, {})
         node.get("properties", {}).pop(path[-1], None)
     props["rollout"] = rollout_schema()
+    # The chart's defaults name a placeholder image; a FlaskService must name its own.
+    spec["required"] = sorted({*spec.get("required", []), "image"})
+    for path, patch in CHART_SCHEMA_PATCHES.items():
+        node = spec
+        for key in path:
+            node = node["properties"][key]
+        node.update(copy.deepcopy(patch))
     for path, rules in CHART_RULES.items():
         node = spec
         for key in path:

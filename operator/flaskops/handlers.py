@@ -1,30 +1,41 @@
-"""kopf registration only: every FlaskService gets one loop that reconciles it.
+"""kopf registration only: watches feed one reconcile loop per FlaskService.
 
-The loop is a kopf daemon, so kopf serialises work per object, stops it when the object
-goes away or a higher-priority peer takes over, and hands it a live view of the object.
-Spec or annotation changes wake the loop at once; otherwise it sleeps until the rollout
-asks to be called again (next analysis) or the resync interval passes.
+- FlaskService events start, wake and stop the loops (flaskops.scheduler).
+- Indexes keep what a reconcile reads: each owned Deployment's readiness, each ConfigMap's
+  and Secret's digest (flaskops.watch), so an idle FlaskService costs no API request.
+- Events of owned Deployments and referenced ConfigMaps/Secrets wake their FlaskService.
+The event handlers are coroutines: kopf runs them on its event loop, where the loops live
+(kopf would run plain functions in a thread pool).
+
+No handler here needs a finalizer (no daemons, timers or delete handlers): a FlaskService
+and its namespace are deleted whether or not the operator runs, and its children go with it
+through their owner references. kopf removes the finalizer older versions put on objects
+(same name, no longer required) the first time it sees them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import copy
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
 from flaskops import metrics
+from flaskops.apply import OWNER_LABEL
 from flaskops.crd import GROUP, PLURAL, VERSION
 from flaskops.runtime import Runtime
+from flaskops.scheduler import PeeringPause, Scheduler, key_of
+from flaskops.watch import content_entry, deployment_entry, observe_indexed
 
-RESYNC_S = float(os.environ.get("FLASKOPS_RESYNC_SECONDS", "10"))
+RESYNC_S = float(os.environ.get("FLASKOPS_RESYNC_SECONDS", "600"))
+SHARD_SELECTOR = os.environ.get("FLASKOPS_SHARD_SELECTOR", "")  # set by operator_main
+OWNED = {OWNER_LABEL: kopf.PRESENT}
 
 
 @kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+def configure(settings: kopf.OperatorSettings, memo: Any, **kwargs: Any) -> None:
     # Our own names for kopf's bookkeeping, chosen before the first release: renaming them
     # later would orphan the finalizers and annotations already written.
     settings.persistence.finalizer = f"{GROUP}/finalizer"
@@ -35,36 +46,76 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.watching.inactivity_timeout = 600
+    # Server-side filters: owned Deployments only, and this instance's shard.
+    settings.watching.label_selectors["apps", "deployments"] = OWNER_LABEL
+    if SHARD_SELECTOR:
+        settings.watching.label_selectors[GROUP, PLURAL] = SHARD_SELECTOR
     settings.posting.level = logging.WARNING  # kopf's own chatter stays out of Events
-    memo.runtime = Runtime.from_environment()
+    runtime = Runtime.from_environment()
+    memo.runtime = runtime
+    memo.scheduler = Scheduler(
+        reconcile=runtime.reconcile_and_report,
+        # kopf hands its indexes (live views) to every handler by their names.
+        observe=lambda body: observe_indexed(
+            body, kwargs["deployment_tracks"], kwargs["configmap_digests"], kwargs["secret_digests"]
+        ),
+        forget=runtime.reconciler.forget,
+        resync_s=RESYNC_S,
+        written=lambda uid: runtime.written.pop(uid, None),
+    )
+    logging.getLogger("kopf._core.engines.peering").addFilter(PeeringPause(memo.scheduler))
 
 
-@kopf.on.update(GROUP, VERSION, PLURAL)
-def changed(memo: kopf.Memo, **_: Any) -> None:
-    wake = memo.get("wake")
-    if wake is not None:
-        wake.set()
+@kopf.on.cleanup()
+async def shutdown(*, memo: Any, **_: Any) -> None:
+    await memo.scheduler.stop()
 
 
-@kopf.daemon(GROUP, VERSION, PLURAL, cancellation_timeout=30)
-async def rollout_loop(
-    stopped: kopf.DaemonStopped, body: kopf.Body, memo: kopf.Memo, **_: Any
+@kopf.index("apps", "v1", "deployments", labels=OWNED)
+def deployment_tracks(*, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> Any:
+    assert namespace is not None
+    return deployment_entry(namespace, name, body)
+
+
+@kopf.index("v1", "configmaps")
+def configmap_digests(*, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> Any:
+    assert namespace is not None
+    return content_entry(namespace, name, body)
+
+
+@kopf.index("v1", "secrets")
+def secret_digests(*, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> Any:
+    assert namespace is not None
+    return content_entry(namespace, name, body)
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL)
+async def flaskservice_event(*, type: str, body: kopf.Body, memo: Any, **_: Any) -> None:
+    if type == "DELETED":  # also: relabelled out of this shard (the selector stops matching)
+        memo.scheduler.remove(key_of(body))
+        # Its series go too, so no alert fires for a FlaskService that is gone.
+        metrics.forget(body["metadata"]["namespace"], body["metadata"]["name"])
+    else:
+        memo.scheduler.upsert(body)
+
+
+@kopf.on.event("apps", "v1", "deployments", labels=OWNED)
+async def deployment_event(
+    *, type: str, namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any
 ) -> None:
-    runtime: Runtime = memo.runtime
-    wake = memo.setdefault("wake", asyncio.Event())
-    while not stopped:
-        wake.clear()
-        snapshot = copy.deepcopy(dict(body))
-        delay = await asyncio.to_thread(runtime.reconcile_and_report, snapshot)
-        sleep = min(delay if delay is not None else RESYNC_S, RESYNC_S)
-        waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopped.wait())]
-        try:
-            await asyncio.wait(
-                waiters, timeout=max(sleep, 0.2), return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for w in waiters:
-                w.cancel()
-    # Stopped: the object is gone (or another peer took over); forget its apply cache.
-    runtime.reconciler.forget(body["metadata"]["uid"])
-    metrics.forget(body["metadata"]["namespace"], body["metadata"]["name"])
+    memo.scheduler.wake((namespace, labels[OWNER_LABEL]), reapply=type == "DELETED")
+
+
+@kopf.on.event("v1", "configmaps")
+async def configmap_event(
+    *, type: str, namespace: str | None, name: str, labels: Mapping[str, str], memo: Any, **_: Any
+) -> None:
+    owner = labels.get(OWNER_LABEL)
+    if owner and type == "DELETED":  # the chart's own ConfigMap was deleted: apply it again
+        memo.scheduler.wake((namespace, owner), reapply=True)
+    memo.scheduler.wake_referencing(namespace, "ConfigMap", name)
+
+
+@kopf.on.event("v1", "secrets")
+async def secret_event(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    memo.scheduler.wake_referencing(namespace, "Secret", name)

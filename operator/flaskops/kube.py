@@ -89,13 +89,15 @@ class Kube:
 
     def patch_status(
         self, api_version: str, kind: str, name: str, namespace: str, status: Mapping[str, Any]
-    ) -> None:
-        self._resource(api_version, kind).status.patch(
+    ) -> dict[str, Any]:
+        """The object as the API server stored it."""
+        obj = self._resource(api_version, kind).status.patch(
             body={"status": dict(status)},
             name=name,
             namespace=namespace,
             content_type="application/merge-patch+json",
         )
+        return dict(obj.to_dict())
 
     def patch(
         self, api_version: str, kind: str, name: str, namespace: str, body: Mapping[str, Any]

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from flaskops.kube import Kube
 from flaskops.rollout import Commands, Observed
-from flaskops.tracks import REVISION_ANNOTATION
+from flaskops.tracks import REVISION_ANNOTATION, referenced_objects
 
 PROMOTE_ANNOTATION = "flaskops.io/promote"
 ABORT_ANNOTATION = "flaskops.io/abort"
@@ -31,8 +32,11 @@ ABSENT = TrackStatus(False, False, 0, 0, None)
 
 def deployment_status(kube: Kube, namespace: str, name: str) -> TrackStatus:
     d = kube.get("apps/v1", "Deployment", name, namespace)
-    if d is None:
-        return ABSENT
+    return ABSENT if d is None else track_status(d)
+
+
+def track_status(d: Mapping[str, Any]) -> TrackStatus:
+    """A Deployment's readiness as a track (pure: the body comes from a GET or a watch)."""
     spec, st = d.get("spec") or {}, d.get("status") or {}
     want = spec.get("replicas", 1)
     ready = (
@@ -44,6 +48,30 @@ def deployment_status(kube: Kube, namespace: str, name: str) -> TrackStatus:
     annotations = ((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {}
     return TrackStatus(
         True, ready, st.get("readyReplicas", 0), want, annotations.get(REVISION_ANNOTATION)
+    )
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one reconcile reads from the cluster, gathered before it starts: the Deployments
+    this FlaskService owns by name, and referenced ConfigMap/Secret digests by kind/name."""
+
+    deployments: Mapping[str, TrackStatus] = field(default_factory=dict)
+    referenced: Mapping[str, str | None] = field(default_factory=dict)
+
+    def track(self, name: str) -> TrackStatus:
+        return self.deployments.get(name, ABSENT)
+
+
+def observe_api(kube: Kube, body: Mapping[str, Any]) -> Observation:
+    """An Observation by GETs, for callers without watches (the watch-driven operator builds
+    it from its indexes instead: flaskops.watch)."""
+    meta, spec = body["metadata"], body.get("spec") or {}
+    ns, name = meta["namespace"], meta["name"]
+    configmaps, secrets = referenced_objects(spec)
+    return Observation(
+        deployments={n: deployment_status(kube, ns, n) for n in (name, f"{name}-canary")},
+        referenced=referenced_content(kube, ns, configmaps, secrets),
     )
 
 
@@ -72,18 +100,13 @@ def referenced_content(
     for kind, names in (("ConfigMap", configmaps), ("Secret", secrets)):
         for name in sorted(names):
             obj = kube.get("v1", kind, name, namespace)
-            data = (
-                None
-                if obj is None
-                else {**(obj.get("data") or {}), **(obj.get("binaryData") or {})}
-            )
-            out[f"{kind}/{name}"] = _digest(data)
+            out[f"{kind}/{name}"] = None if obj is None else data_digest(obj)
     return out
 
 
-def _digest(data: Mapping[str, str] | None) -> str | None:
-    if data is None:
-        return None
+def data_digest(obj: Mapping[str, Any]) -> str:
+    """SHA-256 over a ConfigMap's or Secret's data: the only thing kept of a Secret."""
+    data = {**(obj.get("data") or {}), **(obj.get("binaryData") or {})}
     h = hashlib.sha256()
     for key in sorted(data):
         h.update(key.encode() + b"\0" + str(data[key]).encode() + b"\0")

@@ -11,6 +11,8 @@ import sys
 import kopf
 from prometheus_client import start_http_server
 
+from flaskops.watch import shard_selector
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="flaskops-operator", description=__doc__)
@@ -30,6 +32,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--peering", action="store_true", default=os.environ.get("FLASKOPS_PEERING") == "1",
         help="coordinate several replicas through kopf peering (needs the peering CRDs)",
+    )  # fmt: skip
+    p.add_argument(
+        "--shard", action="append", default=os.environ.get("FLASKOPS_SHARD", "").split(","),
+        help="own only FlaskServices labelled flaskops.io/shard=SHARD (repeatable)",
+    )  # fmt: skip
+    p.add_argument(
+        "--shard-unlabelled", action="store_true",
+        default=os.environ.get("FLASKOPS_SHARD_UNLABELLED") == "1",
+        help="own only FlaskServices without the flaskops.io/shard label",
     )  # fmt: skip
     p.add_argument("--priority", type=int, default=int(os.environ.get("FLASKOPS_PRIORITY", "0")))
     p.add_argument("--log-format", choices=["json", "plain"], default="json")
@@ -58,11 +69,21 @@ def setup_tracing() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        selector = shard_selector(args.shard, args.shard_unlabelled)
+    except ValueError as e:
+        print(f"flaskops-operator: {e}", file=sys.stderr)
+        return 2
+    # Read by flaskops.handlers at import (kopf settings are configured at startup).
+    os.environ["FLASKOPS_SHARD_SELECTOR"] = selector or ""
     kopf.configure(
         verbose=args.verbose,
         log_format=kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.PLAIN,
     )
     logging.getLogger("flaskops").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    if not args.verbose:
+        # kopf logs every handled watch event at INFO: thousands of lines a minute at scale.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     setup_tracing()
     if args.metrics_port:
         start_http_server(args.metrics_port, addr=args.metrics_address)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,9 +26,12 @@ from flaskops.rollout import Analysis, Decision, Event, RolloutState, analysis_d
 log = logging.getLogger(__name__)
 
 API_VERSION = f"{GROUP}/{VERSION}"
-# Re-apply even an unchanged render this often, so hand-deleted or hand-edited children
-# come back (level-based) without paying for an apply on every tick.
-FULL_RESYNC_S = 300.0
+# Re-apply even an unchanged render this often, so hand-edited children come back
+# (level-based). Deleted children come back at once (the watches forget the apply cache),
+# so this is only a slow safety net: controller-runtime's default SyncPeriod is 10 h, and
+# at 1,000 services anything faster than hours costs more API requests at rest than the
+# whole operator may spend (docs/benchmarks.md).
+FULL_RESYNC_S = float(os.environ.get("FLASKOPS_REAPPLY_SECONDS", "36000"))
 
 Analyze = Callable[[Mapping[str, Any], str, str, float], Analysis]
 BuildStatus = Callable[..., dict[str, Any]]
@@ -50,7 +54,8 @@ class Reconciler:
     # uid -> (render hash, time of last apply): skip re-applying what is already there.
     _applied: dict[str, tuple[str, float]] = field(default_factory=dict)
 
-    def reconcile(self, body: Mapping[str, Any]) -> Result:
+    def reconcile(self, body: Mapping[str, Any], seen: observe.Observation | None = None) -> Result:
+        """`seen` is what the watches already know; without it the cluster is read by GETs."""
         meta, spec = body["metadata"], body.get("spec") or {}
         status = body.get("status") or {}
         name, namespace = meta["name"], meta["namespace"]
@@ -58,15 +63,15 @@ class Reconciler:
         owner = Owner(API_VERSION, KIND, name, namespace, meta["uid"])
 
         policy = tracks.policy(spec)
-        configmaps, secrets = tracks.referenced_objects(spec)
-        referenced = observe.referenced_content(self.kube, namespace, configmaps, secrets)
-        desired = tracks.desired_revision(spec, tracks.content_digest(referenced))
+        if seen is None:
+            seen = observe.observe_api(self.kube, body)
+        desired = tracks.desired_revision(spec, tracks.content_digest(seen.referenced))
         state = RolloutState.from_dict(status.get("rollout"))
         remembered = dict(status.get("trackValues") or {})
         remembered.setdefault(desired.id, tracks.track_values(spec))
 
-        stable_track = observe.deployment_status(self.kube, namespace, name)
-        canary_track = observe.deployment_status(self.kube, namespace, f"{name}-canary")
+        stable_track = seen.track(name)
+        canary_track = seen.track(f"{name}-canary")
         analysis = None
         if state.canary is not None and analysis_due(policy, state, now):
             analysis = self.analyze(spec, namespace, name, now)

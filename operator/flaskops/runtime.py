@@ -6,16 +6,16 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import Any
 
-import kopf
 from opentelemetry import trace
 
-from flaskops import metrics
+from flaskops import events, metrics
 from flaskops.analysis import run_analysis
 from flaskops.crd import KIND
 from flaskops.kube import Kube, api_client
+from flaskops.observe import Observation
 from flaskops.reconcile import API_VERSION, Reconciler, Result
 from flaskops.render import Renderer, api_versions_for, default_chart
 from flaskops.status import build_status
@@ -45,6 +45,8 @@ def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any
 class Runtime:
     kube: Kube
     reconciler: Reconciler
+    # uid -> the object as our last status patch left it (read-your-writes for the loops).
+    written: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls) -> Runtime:
@@ -56,7 +58,9 @@ class Runtime:
         )
         return cls(kube, Reconciler(kube, renderer, run_analysis, build_status))
 
-    def reconcile_and_report(self, body: Mapping[str, Any]) -> float | None:
+    def reconcile_and_report(
+        self, body: Mapping[str, Any], seen: Observation | None = None
+    ) -> float | None:
         meta = body["metadata"]
         ns, name = meta["namespace"], meta["name"]
         started = time.perf_counter()
@@ -65,7 +69,7 @@ class Runtime:
             "flaskops.reconcile", attributes={"k8s.namespace.name": ns, "flaskops.name": name}
         ) as span:
             try:
-                result = self.reconciler.reconcile(body)
+                result = self.reconciler.reconcile(body, seen)
             except Exception as e:
                 metrics.RECONCILE_ERRORS.labels(type(e).__name__).inc()
                 span.record_exception(e)
@@ -80,21 +84,19 @@ class Runtime:
     def _report(self, body: Mapping[str, Any], result: Result) -> None:
         meta = body["metadata"]
         ns, name = meta["namespace"], meta["name"]
-        patch = merge_patch(body.get("status") or {}, result.status)
-        if patch:
-            self.kube.patch_status(API_VERSION, KIND, name, ns, patch)
+        # Events first, under names that repeat with their transition (flaskops.events): a
+        # crash before the status patch re-sends the same Events, never a second one.
         for event in result.events:
-            # kopf only reads apiVersion, kind and metadata of the object it reports on.
-            kopf.event(
-                cast(kopf.Body, body),
-                type=str(event.type),
-                reason=event.reason,
-                message=event.message,
-            )
+            events.post(self.kube, body, event, result.status, time.time())
             log.info("%s/%s %s: %s", ns, name, event.reason, event.message)
             outcome = metrics.OUTCOME_BY_REASON.get(event.reason)
             if outcome:
                 metrics.ROLLOUTS.labels(ns, name, outcome).inc()
+        patch = merge_patch(body.get("status") or {}, result.status)
+        if patch:
+            # Kept for the next reconcile, which must not decide again from the status
+            # before this one (its watch event may not have arrived yet).
+            self.written[meta["uid"]] = self.kube.patch_status(API_VERSION, KIND, name, ns, patch)
         status = result.status
         metrics.CANARY_WEIGHT.labels(ns, name).set(status.get("weight", 0))
         metrics.EFFECTIVE_WEIGHT.labels(ns, name).set(status.get("effectiveWeight", 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -49,13 +50,62 @@ def operator(
     }
     op = OperatorProcess(namespace, kubeconfig, tmp_path, extra_env=tracing).start()
     yield op
-    # While the operator still runs: kopf's finalizer (its per-object loop) is removed only
-    # by a running operator, and a namespace with a stuck object never goes away.
-    if op.proc and op.proc.poll() is None:
-        kubectl.run(
-            "delete", "flaskservices", "--all", "-n", namespace, "--timeout=30s", check=False
-        )
     op.stop()
     if op.proc and op.proc.returncode not in (0, -15, None):
         print(op.logs())
+    uninstall_operator_chart(helm, namespace, release)
+
+
+@dataclass
+class OperatorFactory:
+    """Start operator processes as the chart's ServiceAccount in one test namespace."""
+
+    kubectl: Kubectl
+    namespace: str
+    release: str
+    kubeconfig: Path
+    tmp_path: Path
+    started: list[OperatorProcess] = field(default_factory=list)
+
+    @property
+    def user(self) -> str:
+        return f"system:serviceaccount:{self.namespace}:{self.release}"
+
+    def start(
+        self,
+        name: str = "op",
+        resync: float = 600.0,
+        *args: str,
+        env: dict[str, str] | None = None,
+    ) -> OperatorProcess:
+        workdir = self.tmp_path / name
+        workdir.mkdir(exist_ok=True)
+        op = OperatorProcess(
+            self.namespace,
+            self.kubeconfig,
+            workdir,
+            resync=resync,
+            extra_args=args,
+            extra_env=env or {},
+        ).start()
+        self.started.append(op)
+        return op
+
+
+@pytest.fixture
+def operators(
+    kubectl: Kubectl, helm: Helm, namespace: str, flaskservice_crd: str, tmp_path: Path
+) -> Iterator[OperatorFactory]:
+    """Operators without the per-test defaults of `operator` (resync 600 s: only watches
+    drive them). Deletes never wait on a running operator, so teardown needs no ordering."""
+    release = install_operator_chart(helm, kubectl, namespace)
+    kubeconfig = serviceaccount_kubeconfig(
+        kubectl, namespace, release, tmp_path / "operator.kubeconfig"
+    )
+    factory = OperatorFactory(kubectl, namespace, release, kubeconfig, tmp_path)
+    yield factory
+    for op in factory.started:
+        op.stop()
+        if op.proc and op.proc.returncode not in (0, -15, -9, None):
+            print(op.logs())
     uninstall_operator_chart(helm, namespace, release)

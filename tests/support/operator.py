@@ -78,6 +78,17 @@ class OperatorProcess:
         return self.workdir / "operator.log"
 
     def start(self) -> OperatorProcess:
+        # A free port can be taken by another process before the operator binds it (the
+        # machine runs many suites at once): try again on a fresh one.
+        for attempt in range(3):
+            try:
+                return self._start()
+            except RuntimeError:
+                if attempt == 2 or "Address already in use" not in self.logs()[-2000:]:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start(self) -> OperatorProcess:
         self.metrics_port = free_port()
         env = {
             **os.environ,
@@ -105,6 +116,7 @@ class OperatorProcess:
             lambda: requests.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=1).ok,
             "operator",
             self.log_path,
+            120,  # imports alone take tens of seconds on a loaded 2-core machine
         )
         return self
 

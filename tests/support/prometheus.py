@@ -45,7 +45,13 @@ class Prometheus:
             ],
         }
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
-        self._log = (workdir / "prometheus.log").open("w")
+        self.binary = binary
+        self.start()
+
+    def start(self) -> None:
+        """(Re)start on the same port and storage, so URLs in specs stay valid."""
+        workdir, binary = self.workdir, self.binary
+        self._log = (workdir / "prometheus.log").open("a")
         self.proc = subprocess.Popen(
             [
                 binary,
@@ -99,6 +105,12 @@ class Prometheus:
                 return result
             time.sleep(0.5)
         raise AssertionError(f"timed out waiting on {promql!r}; last result: {result}")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed or evicted Prometheus."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self) -> None:
         self.proc.terminate()

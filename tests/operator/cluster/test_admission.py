@@ -62,6 +62,9 @@ INVALID = [
     ("nginx-mode-without-ingress", _with("rollout.canary.traffic", "nginx"), "spec.rollout.canary.traffic: Invalid value: rollout.canary.traffic nginx needs ingress.enabled"),
     ("replicas-wrong-type", _with("replicaCount", "three"), "spec.replicaCount"),
     ("canary-values-are-the-operators", _with("canary", {"enabled": True}), 'unknown field "spec.canary"'),
+    ("no-image", {"replicaCount": 1}, 'spec.image: Required value'),
+    ("image-without-repository", _with("image", {"tag": "1.0"}), 'spec.image.repository: Required value'),
+    ("image-without-tag-or-digest", _with("image", {"repository": "registry.example/orders"}), "spec.image.tag: Invalid value: image.tag or image.digest is required"),
     ("secret-data-not-in-spec", _with("secret", {"data": {"PASSWORD": "x"}}), 'unknown field "spec.secret.data"'),
 ]  # fmt: skip
 

@@ -32,12 +32,15 @@ ALLOWED = [
     ("create", "httproutes.gateway.networking.k8s.io"),
     ("create", "servicemonitors.monitoring.coreos.com"),
     ("get", "secrets"),
+    ("list", "secrets"),
+    ("watch", "secrets"),
+    ("watch", "deployments.apps"),
+    ("watch", "configmaps"),
     ("create", "events"),
 ]
 DENIED = [
-    ("list", "secrets"),
-    ("watch", "secrets"),
     ("create", "secrets"),
+    ("patch", "secrets"),
     ("update", "secrets"),
     ("delete", "secrets"),
     ("create", "pods"),

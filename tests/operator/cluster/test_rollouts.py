@@ -8,14 +8,16 @@ operator killed with SIGKILL mid-rollout finishes it after a restart.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.operator.cluster.test_canary_modes import _events, canary_spec
 from tests.operator.cluster.test_lifecycle import NAME, fsvc, ready
+from tests.operator.conftest import OperatorFactory
 from tests.support.kube import Kubectl
-from tests.support.operator import OperatorProcess
+from tests.support.operator import SERVICE_CHART, OperatorProcess
 from tests.support.prometheus import Prometheus
 from tests.support.standins import serving
 
@@ -195,9 +197,23 @@ def test_operator_killed_mid_rollout_finishes_it_after_restart(
         assert deploys[0]["metadata"]["ownerReferences"][0]["uid"] == done["metadata"]["uid"]
 
 
+def guarded_chart(tmp_path: Path) -> Path:
+    """The flask-service chart plus one `fail` guard, standing in for a chart that refuses
+    values the CRD cannot know about (the CRD rejects every such case it can: see
+    test_spec_fuzz.py)."""
+    chart = tmp_path / "flask-service"
+    shutil.copytree(SERVICE_CHART, chart)
+    (chart / "templates/zz-guard.yaml").write_text(
+        '{{- if eq (int .Values.replicaCount) 7 }}{{ fail "replicaCount: 7 is refused by this '
+        'chart" }}{{- end }}\n'
+    )
+    return chart
+
+
 def test_spec_that_cannot_render_stalls_without_touching_children(
-    operator: OperatorProcess, kubectl: Kubectl, namespace: str
+    operators: OperatorFactory, kubectl: Kubectl, namespace: str, tmp_path: Path
 ) -> None:
+    operators.start(env={"FLASKOPS_CHART": str(guarded_chart(tmp_path))})
     spec: dict[str, Any] = {"image": {"repository": "registry.example/catalog", "tag": "1.0.0"}}
     kubectl.apply(fsvc(spec), "-n", namespace)
     kubectl.wait_for(f"flaskservice/{NAME}", phase("Ready"), "-n", namespace, timeout=60)
@@ -205,8 +221,8 @@ def test_spec_that_cannot_render_stalls_without_touching_children(
         "resourceVersion"
     ]
 
-    # Admission cannot know this: the chart refuses root while restricted Pod Security is on.
-    spec["podSecurityContext"] = {"runAsUser": 0}
+    # Admission cannot know this: only the chart refuses it.
+    spec["replicaCount"] = 7
     kubectl.apply(fsvc(spec), "-n", namespace)
 
     def stalled(o: dict[str, Any]) -> bool:
@@ -218,7 +234,7 @@ def test_spec_that_cannot_render_stalls_without_touching_children(
 
     obj = kubectl.wait_for(f"flaskservice/{NAME}", stalled, "-n", namespace, timeout=30)
     conds = {c["type"]: c for c in obj["status"]["conditions"]}
-    assert "podSecurityContext.runAsUser: 0 (root) is not allowed" in conds["Stalled"]["message"]
+    assert "replicaCount: 7 is refused by this chart" in conds["Stalled"]["message"]
     assert conds["Stalled"]["reason"] == "RenderFailed"
     assert conds["Ready"]["status"] == "False"
     time.sleep(3)
@@ -228,7 +244,7 @@ def test_spec_that_cannot_render_stalls_without_touching_children(
     assert after == before, "a failed render must not touch running children"
 
     # Fixing the spec clears the stall.
-    del spec["podSecurityContext"]
+    del spec["replicaCount"]
     kubectl.apply(fsvc(spec), "-n", namespace)
     kubectl.wait_for(
         f"flaskservice/{NAME}", lambda o: ready(o) and not stalled(o), "-n", namespace, timeout=30

@@ -26,6 +26,8 @@ def template(*args: str) -> subprocess.CompletedProcess[str]:
         (["--set", "watchNamespaces={Bad_NS}"], "/watchNamespaces/0"),
         (["--set", "metrics.port=70000"], "/metrics/port"),
         (["--set", "image.pullPolicy=Sometimes"], "/image/pullPolicy"),
+        (["--set", "sharding.shard=-bad-"], "/sharding/shard"),
+        (["--set", "sharding.shard=a", "--set", "sharding.unlabelled=true"], "/sharding"),
     ],
 )
 def test_bad_values_are_rejected_naming_the_key(args: list[str], named: str) -> None:
@@ -49,3 +51,21 @@ def test_defaults_render_a_restricted_operator_with_the_crd() -> None:
     # The CRD survives `helm uninstall`: deleting it would delete every FlaskService.
     crd = docs[("CustomResourceDefinition", "flaskservices.flaskops.io")]
     assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+
+
+@pytest.mark.parametrize(
+    ("args", "flags"),
+    [
+        ([], []),
+        (["--set", "sharding.shard=team-a"], ["--shard=team-a"]),
+        (["--set", "sharding.unlabelled=true"], ["--shard-unlabelled"]),
+    ],
+)
+def test_sharding_values_become_the_operators_shard_flags(
+    args: list[str], flags: list[str]
+) -> None:
+    proc = template(*args)
+    assert proc.returncode == 0, proc.stderr
+    deploy = next(d for d in yaml.safe_load_all(proc.stdout) if d and d["kind"] == "Deployment")
+    container_args = deploy["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert [a for a in container_args if a.startswith("--shard")] == flags
