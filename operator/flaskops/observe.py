@@ -47,9 +47,13 @@ def deployment_status(kube: Kube, namespace: str, name: str) -> TrackStatus:
     )
 
 
-def observed(stable: TrackStatus, canary: TrackStatus) -> Observed:
+def observed(stable: TrackStatus, canary: TrackStatus, preview: TrackStatus = ABSENT) -> Observed:
     return Observed(
-        stable_ready=stable.ready, canary_ready=canary.ready, stable_revision=stable.revision
+        stable_ready=stable.ready,
+        canary_ready=canary.ready,
+        stable_revision=stable.revision,
+        preview_ready=preview.ready,
+        stable_replicas=stable.replicas,
     )
 
 

@@ -12,15 +12,25 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flaskops import observe, tracks
+from flaskops import observe, prepromotion, tracks
 from flaskops.apply import Applier, Owner
 from flaskops.crd import GROUP, KIND, VERSION
 from flaskops.kube import Kube
 from flaskops.render import Renderer, RenderError
-from flaskops.rollout import Analysis, Decision, Event, RolloutState, analysis_due, decide
+from flaskops.rollout import (
+    Analysis,
+    CheckResult,
+    Decision,
+    Event,
+    RolloutState,
+    Strategy,
+    analysis_due,
+    decide,
+    prepromotion_due,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +39,8 @@ API_VERSION = f"{GROUP}/{VERSION}"
 # come back (level-based) without paying for an apply on every tick.
 FULL_RESYNC_S = 300.0
 
-Analyze = Callable[[Mapping[str, Any], str, str, float], Analysis]
+Analyze = Callable[[Mapping[str, Any], str, str, float, str], Analysis]
+Probe = Callable[[Mapping[str, Any], str, str], CheckResult | None]
 BuildStatus = Callable[..., dict[str, Any]]
 
 
@@ -47,6 +58,7 @@ class Reconciler:
     analyze: Analyze
     build_status: BuildStatus
     clock: Callable[[], float] = time.time
+    probe: Probe = prepromotion.send  # blueGreen: the requests sent to the preview
     # uid -> (render hash, time of last apply): skip re-applying what is already there.
     _applied: dict[str, tuple[str, float]] = field(default_factory=dict)
 
@@ -67,9 +79,18 @@ class Reconciler:
 
         stable_track = observe.deployment_status(self.kube, namespace, name)
         canary_track = observe.deployment_status(self.kube, namespace, f"{name}-canary")
+        preview_track = observe.deployment_status(self.kube, namespace, f"{name}-preview")
         analysis = None
-        if state.canary is not None and analysis_due(policy, state, now):
-            analysis = self.analyze(spec, namespace, name, now)
+        if analysis_due(policy, state, now):
+            blue_green = policy.strategy is Strategy.BLUE_GREEN
+            probed = (
+                self.probe(spec, namespace, name) if prepromotion_due(policy, state, now) else None
+            )
+            analysis = self.analyze(
+                spec, namespace, name, now, "preview" if blue_green else "canary"
+            )
+            if probed is not None:
+                analysis = replace(analysis, checks=(*analysis.checks, probed))
         decision = decide(
             policy,
             state,
@@ -77,9 +98,10 @@ class Reconciler:
             now,
             analysis,
             observe.commands(meta.get("annotations") or {}),
-            observe.observed(stable_track, canary_track),
+            observe.observed(stable_track, canary_track, preview_track),
         )
-        keep = {r.id for r in (decision.render.stable, decision.render.canary, desired) if r}
+        plan = decision.render
+        keep = {r.id for r in (plan.stable, plan.canary, plan.preview, desired) if r}
         remembered = {k: v for k, v in remembered.items() if k in keep}
         values = tracks.render_values(spec, decision.render, tracks.traffic_mode(spec), remembered)
         values.setdefault("fullnameOverride", name)

@@ -1,4 +1,4 @@
-"""From a FlaskService spec to the chart values for the stable and canary tracks (pure).
+"""From a FlaskService spec to the chart values for the stable, canary and preview tracks (pure).
 
 A revision is what a track runs: the image plus everything else that a canary isolates
 (env, the chart-created ConfigMap's data, and the content of referenced ConfigMaps and
@@ -105,6 +105,7 @@ def render_values(
     pod_annotations = dict(values.get("podAnnotations") or {})
     pod_annotations[REVISION_ANNOTATION] = plan.stable.id
     values["podAnnotations"] = pod_annotations
+    values["preview"] = _preview_values(plan, remembered)
     if plan.canary is None:
         values["canary"] = {"enabled": False}
         return values
@@ -119,6 +120,23 @@ def render_values(
         "podAnnotations": {REVISION_ANNOTATION: plan.canary.id},
     }
     return values
+
+
+def _preview_values(
+    plan: RenderPlan, remembered: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    if plan.preview is None:
+        return {"enabled": False}
+    preview = remembered[plan.preview.id]
+    return {
+        "enabled": True,
+        "active": plan.preview_active,
+        "image": copy.deepcopy(preview["image"]),
+        "replicaCount": plan.preview_replicas,
+        "env": copy.deepcopy(preview["env"]),
+        "config": copy.deepcopy(preview["config"]["data"]),
+        "podAnnotations": {REVISION_ANNOTATION: plan.preview.id},
+    }
 
 
 def traffic_mode(spec: Mapping[str, Any]) -> str:

@@ -253,7 +253,8 @@ class _BlueGreen(StepBase):
         return s
 
     def _switch(self, s: RolloutState, manual: bool) -> RolloutState:
-        assert s.preview is not None and s.stable is not None
+        assert s.preview is not None
+        assert s.stable is not None
         how = "by a human" if manual else f"after {self.policy.analyses} passing analyses"
         msg = (
             f"active Service switched to revision {s.preview.id} {how}; revision "
@@ -265,7 +266,8 @@ class _BlueGreen(StepBase):
         )
 
     def _rollback(self, s: RolloutState, reason: str) -> RolloutState:
-        assert s.preview is not None and s.stable is not None
+        assert s.preview is not None
+        assert s.stable is not None
         if s.switched:
             msg = (
                 f"revision {s.preview.id} rolled back: {reason}; "

@@ -22,10 +22,8 @@ from flaskops.rollout.state import Decision, RolloutState
 from flaskops.rollout.types import (
     Analysis,
     Commands,
-    Event,
     EventType,
     Observed,
-    Outcome,
     Phase,
     Policy,
     RenderPlan,
