@@ -17,7 +17,8 @@ Stages of one call, in order (each consumes its input, so a repeat changes nothi
   4. paused: hold everything else;
   5. consume a due analysis (count, pass, switch, roll back);
   6. commit the switch once scaleDownDelay has passed;
-  7. finish once the stable track is ready on the new revision.
+  7. finish once the stable track is ready on the new revision, and start a revision that
+     waited for the preview track.
 """
 
 from __future__ import annotations
@@ -85,6 +86,10 @@ def decide(
         s = step.analyse(s, analysis)
         s = step.commit(s)
         s = step.finish(s)
+        if s.preview is None:
+            # A revision that waited for the preview track starts in this call, not the
+            # next one (a repeat must change nothing), unless the track served until now.
+            s = step.follow_desired(s)
     s = replace(s, desired=desired, phase=_phase(s, desired))
     assert s.stable is not None
     return Decision(
@@ -98,7 +103,7 @@ def decide(
             preview_replicas=s.preview_replicas,
         ),
         events=tuple(step.events),
-        requeue_after=_requeue_after(policy, s, now),
+        requeue_after=_requeue_after(policy, s, now, desired),
     )
 
 
@@ -114,9 +119,12 @@ def _phase(s: RolloutState, desired: Revision) -> Phase:
     return Phase.READY
 
 
-def _requeue_after(policy: Policy, s: RolloutState, now: float) -> float | None:
-    if policy.paused or s.preview is None:
+def _requeue_after(policy: Policy, s: RolloutState, now: float, desired: Revision) -> float | None:
+    if policy.paused:
         return None
+    if s.preview is None:
+        # Set when a promotion just finished and the next revision starts next time.
+        return MIN_REQUEUE_S if desired not in (s.stable, s.failed_revision) else None
     if s.committed:
         return PROMOTING_POLL_S
     waits = [s.next_analysis_at - now] if s.next_analysis_at is not None else []
@@ -157,10 +165,13 @@ class _BlueGreen(StepBase):
         # A removed gate sends the preview back to analysis: the next pass switches.
         return replace(s, awaiting_promotion=s.awaiting_promotion and self.policy.manual_gate)
 
-    @staticmethod
-    def _no_preview(s: RolloutState) -> RolloutState:
+    def _no_preview(self, s: RolloutState) -> RolloutState:
+        # When the preview track served until this render, remember when: it gets a new
+        # revision only in a later call (once the Service has left it).
+        left_service = self.now if s.switched else s.step_started_at
         return replace(
             s,
+            step_started_at=left_service,
             preview=None,
             switched_at=None,
             preview_replicas=0,
@@ -184,6 +195,8 @@ class _BlueGreen(StepBase):
         if s.preview is None:
             if d in (s.stable, s.failed_revision):
                 return s
+            if s.step_started_at is not None and self.now <= s.step_started_at:
+                return s  # the preview track served traffic until this very render
             return self._start(s, restarted=False)
         if s.switched:
             if d == s.stable and not s.committed:
