@@ -126,10 +126,13 @@ def _check_invariants(
     # (a) the active Service moves to the preview only on a due, passing analysis of ready
     # preview pods, or on a human's promote of ready preview pods.
     if "Switched" in reasons:
-        assert blue_green and world.observed.preview_ready
-        assert d.render.preview_active and not prev.switched
+        assert blue_green
+        assert world.observed.preview_ready
+        assert d.render.preview_active
+        assert not prev.switched
         if not s.promoted_manually:
-            assert analysis is not None and analysis_due(policy, prev, world.now)
+            assert analysis is not None
+            assert analysis_due(policy, prev, world.now)
             assert analysis.verdict is Outcome.PASS
             assert prev.step + 1 >= policy.analyses
         event("switched")
@@ -143,21 +146,25 @@ def _check_invariants(
     # (c) a preview torn down before the switch leaves the active Service where it was;
     # a rollback after it switches back at once to the old, still-running stable pods.
     if "RolledBack" in reasons and blue_green and prev.preview is not None:
-        assert d.render.preview is None and not d.render.preview_active
+        assert d.render.preview is None
+        assert not d.render.preview_active
         assert d.render.stable == prev.stable
         event("rolled back after the switch" if prev.switched else "preview torn down")
     # (d) the render plan agrees with the state, and the two strategies never mix.
     if blue_green:
-        assert d.render.canary is None and d.render.weight == 0
+        assert d.render.canary is None
+        assert d.render.weight == 0
         assert d.render.preview == s.preview
         assert d.render.preview_active == s.switched
     else:
-        assert d.render.preview is None and s.preview is None
+        assert d.render.preview is None
+        assert s.preview is None
     assert d.render.stable == s.stable
     if d.render.preview_active:
         assert d.render.preview is not None
     if s.phase is Phase.FAILED:
-        assert s.preview is None and s.canary is None
+        assert s.preview is None
+        assert s.canary is None
         assert s.failed_revision == world.desired
     # (e) the persisted form round-trips through strict JSON.
     text = json.dumps(s.to_dict(), allow_nan=False)
@@ -225,5 +232,6 @@ def test_abort_during_the_delay_always_switches_back_to_the_untouched_stable(
     analysis = Analysis(tuple(checks), now)
     d = decide(policy, s, B, now, analysis, Commands(abort=B.id), ready)
     assert d.render.stable == A
-    assert d.render.preview is None and not d.render.preview_active
+    assert d.render.preview is None
+    assert not d.render.preview_active
     assert d.state.stable == A

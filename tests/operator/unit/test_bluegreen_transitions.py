@@ -22,7 +22,6 @@ from flaskops.rollout import (
 from tests.operator.unit.bluegreen_helpers import (
     BG,
     PREVIEW_NOT_READY,
-    READY,
     bg,
     preview_of,
     stable_on,
@@ -49,7 +48,8 @@ def switched(now: float = 190.0) -> RolloutState:
     s = preview_of(B, 100.0)
     s = bg(s, B, 130.0, analysis=passing(130.0)).state
     s = bg(s, B, 160.0, analysis=passing(160.0)).state
-    assert s.switched and s.switched_at == 160.0
+    assert s.switched
+    assert s.switched_at == 160.0
     return s
 
 
@@ -76,7 +76,8 @@ def test_new_revision_starts_a_full_size_preview_behind_the_stable_active_servic
     assert d.render.preview == B
     assert d.render.preview_active is False
     assert d.render.preview_replicas == 4  # the stable track's size when it started
-    assert d.render.canary is None and d.render.weight == 0
+    assert d.render.canary is None
+    assert d.render.weight == 0
     assert d.state.next_analysis_at == 130.0  # max(interval, window)
     assert d.requeue_after == 30.0
 
@@ -130,7 +131,8 @@ def test_severe_breach_tears_the_preview_down_without_the_active_service_moving(
     assert "the active Service never left" in d.events[0].message
     assert d.state.phase is Phase.FAILED
     assert d.state.failed_revision == B
-    assert d.render.preview is None and d.render.preview_active is False
+    assert d.render.preview is None
+    assert d.render.preview_active is False
     assert d.render.stable == A
 
 
@@ -168,7 +170,8 @@ def test_old_track_is_kept_for_the_scale_down_delay() -> None:
     s = switched()
     d = bg(s, B, 170.0)
     assert d.events == ()
-    assert d.render.stable == A and d.render.preview_active
+    assert d.render.stable == A
+    assert d.render.preview_active
     assert d.requeue_after == 20.0  # the next analysis (190) comes before the delay's end (220)
     assert bg(s, B, 215.0, analysis=passing(215.0)).requeue_after == 5.0  # then the delay
 
@@ -178,7 +181,8 @@ def test_after_the_delay_the_switch_is_committed_and_stable_moves_to_the_new_rev
     assert reasons(d) == ["Promoted"]
     assert d.state.stable == B
     assert d.render.stable == B
-    assert d.render.preview == B and d.render.preview_active  # preview serves meanwhile
+    assert d.render.preview == B
+    assert d.render.preview_active
     assert d.state.phase is Phase.PROMOTING
 
 
@@ -193,7 +197,8 @@ def test_promotion_completes_once_stable_is_ready_on_the_new_revision() -> None:
     d = bg(s, B, 230.0, observed=Observed(True, True, B.id, True))
     assert reasons(d) == ["PromotionComplete"]
     assert d.state.phase is Phase.READY
-    assert d.render.stable == B and d.render.preview is None
+    assert d.render.stable == B
+    assert d.render.preview is None
     assert not d.render.preview_active
 
 
@@ -209,7 +214,8 @@ def test_failing_analysis_after_the_switch_switches_back() -> None:
     d = bg(d.state, B, 215.0, analysis=failing(220.0))
     assert reasons(d) == ["RolledBack"]
     assert "switched back" in d.events[0].message
-    assert d.render.stable == A and d.render.preview is None
+    assert d.render.stable == A
+    assert d.render.preview is None
     assert d.state.phase is Phase.FAILED
 
 
@@ -226,7 +232,8 @@ def test_abort_during_the_scale_down_delay_switches_straight_back() -> None:
     d = bg(s, B, 200.0, commands=Commands(abort=B.id))
     assert reasons(d) == ["RolledBack"]
     assert d.render.stable == A  # the old pods never went away: no rollout to wait for
-    assert d.render.preview is None and not d.render.preview_active
+    assert d.render.preview is None
+    assert not d.render.preview_active
     assert d.state.failed_revision == B
     assert d.state.phase is Phase.FAILED
 
@@ -241,7 +248,8 @@ def test_abort_of_the_preview_before_the_switch_tears_it_down() -> None:
 def test_abort_after_the_commit_is_ignored() -> None:
     d = bg(committed(), B, 225.0, commands=Commands(abort=B.id), observed=Observed(False, True))
     assert d.events == ()
-    assert d.render.stable == B and d.render.preview_active
+    assert d.render.stable == B
+    assert d.render.preview_active
 
 
 def test_commands_naming_another_revision_are_ignored() -> None:
@@ -275,7 +283,8 @@ def test_promote_of_a_revision_without_a_preview_moves_stable_directly() -> None
     s = bg(preview_of(), B, 130.0, analysis=failing(130.0, severe=True)).state
     d = bg(s, B, 140.0, commands=Commands(promote=B.id))
     assert reasons(d) == ["Promoted"]
-    assert d.state.stable == B and d.state.promoted_manually
+    assert d.state.stable == B
+    assert d.state.promoted_manually
     assert d.render.preview is None
     assert d.state.phase is Phase.READY
 
@@ -300,7 +309,8 @@ def test_manual_gate_waits_after_the_analyses_and_keeps_analysing() -> None:
     assert d.state.phase is Phase.PAUSED
     assert not d.render.preview_active
     more = bg(d.state, B, 190.0, policy=GATED, analysis=passing(190.0))
-    assert more.events == () and not more.render.preview_active
+    assert more.events == ()
+    assert not more.render.preview_active
     bad = bg(d.state, B, 190.0, policy=GATED, analysis=failing(190.0, severe=True))
     assert reasons(bad) == ["RolledBack"]
     go = bg(d.state, B, 170.0, policy=GATED, commands=Commands(promote=B.id))
@@ -313,7 +323,8 @@ def test_removing_the_gate_while_waiting_switches_on_the_next_pass() -> None:
     s = bg(s, B, 160.0, policy=GATED, analysis=passing(160.0)).state
     assert s.awaiting_promotion
     d = bg(s, B, 170.0)
-    assert d.events == () and not d.render.preview_active
+    assert d.events == ()
+    assert not d.render.preview_active
     d = bg(d.state, B, 190.0, analysis=passing(190.0))
     assert reasons(d) == ["Switched"]
 
@@ -330,7 +341,8 @@ def test_reverting_to_stable_cancels_the_preview() -> None:
 def test_reverting_to_stable_after_the_switch_switches_back() -> None:
     d = bg(switched(), A, 200.0)
     assert reasons(d) == ["PreviewCancelled"]
-    assert d.render.stable == A and d.render.preview is None
+    assert d.render.stable == A
+    assert d.render.preview is None
     assert d.state.phase is Phase.READY
 
 
@@ -346,7 +358,8 @@ def test_newer_revision_after_the_switch_waits_for_the_promotion() -> None:
     s = switched()
     d = bg(s, C, 200.0)
     assert d.events == ()
-    assert d.state.preview == B and d.render.preview_active
+    assert d.state.preview == B
+    assert d.render.preview_active
     d = bg(d.state, C, 220.0)
     assert reasons(d) == ["Promoted"]
     d = bg(d.state, C, 230.0, observed=Observed(True, True, B.id, True))
@@ -356,7 +369,8 @@ def test_newer_revision_after_the_switch_waits_for_the_promotion() -> None:
     assert bg(d.state, C, 230.0).events == ()
     d = bg(d.state, C, 231.0)
     assert reasons(d) == ["PreviewStarted"]
-    assert d.state.stable == B and d.state.preview == C
+    assert d.state.stable == B
+    assert d.state.preview == C
 
 
 # -- pause --------------------------------------------------------------------------------
@@ -364,7 +378,8 @@ def test_pause_holds_the_scale_down_delay_and_resume_continues() -> None:
     s = switched()
     d = bg(s, B, 300.0, policy=PAUSED)
     assert reasons(d) == ["Paused"]
-    assert d.state.stable == A and d.render.preview_active
+    assert d.state.stable == A
+    assert d.render.preview_active
     assert d.requeue_after is None
     d = bg(d.state, B, 310.0)
     assert reasons(d) == ["Resumed", "Promoted"]
@@ -382,13 +397,15 @@ def test_switching_to_blue_green_cancels_a_running_canary() -> None:
     s = canary_of(B, 100.0)
     d = bg(s, B, 110.0)
     assert reasons(d) == ["CanaryCancelled", "PreviewStarted"]
-    assert d.render.canary is None and d.render.preview == B
+    assert d.render.canary is None
+    assert d.render.preview == B
 
 
 def test_switching_away_from_blue_green_removes_the_preview() -> None:
     d = run(preview_of(), B, 110.0, policy=POLICY)
     assert reasons(d) == ["PreviewCancelled", "CanaryStarted"]
-    assert d.state.preview is None and d.render.preview is None
+    assert d.state.preview is None
+    assert d.render.preview is None
     assert d.render.canary == B
 
 
