@@ -29,9 +29,10 @@ def selector(m: Any, name: str) -> dict[str, str]:
     return dict(m.get("Service", name)["spec"]["selector"])
 
 
-def test_without_a_preview_the_main_service_is_as_before() -> None:
+def test_without_a_preview_the_main_service_selects_stable_only() -> None:
     m = render({"image": {"tag": "1.0.0"}})
-    assert "flaskops.io/track" not in selector(m, FULLNAME)
+    # So that tearing a preview down moves no traffic to its pods while they terminate.
+    assert selector(m, FULLNAME)["flaskops.io/track"] == "stable"
     assert PREVIEW not in m.names("Service")
     assert PREVIEW not in m.names("Deployment")
 

@@ -31,7 +31,7 @@ from tests.support.kube import Kubectl
 from tests.support.prometheus import Prometheus
 from tests.support.services import RunningService, start_service
 
-TRACKS = ("stable", "canary")
+TRACKS = ("stable", "canary", "preview")
 _SKIP_ENV = ("PROMETHEUS_MULTIPROC_DIR", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_RESOURCE_ATTRIBUTES")
 
 
@@ -52,13 +52,17 @@ class StandIns:
     app: str = "catalog"
     workers: int = 1
     log_dir: Path | None = None
+    # A retired process serves on this long, as a pod does through its preStop sleep while
+    # the endpoints drop it; 0 stops it at once.
+    drain_s: float = 0.0
     tracks: dict[str, Track] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _draining: list[threading.Timer] = field(default_factory=list)
 
     def deployment_name(self, track: str) -> str:
-        return self.name if track == "stable" else f"{self.name}-canary"
+        return self.name if track == "stable" else f"{self.name}-{track}"
 
     def _pod_env(self, deploy: dict[str, Any]) -> tuple[dict[str, str], str]:
         container = deploy["spec"]["template"]["spec"]["containers"][0]
@@ -116,14 +120,23 @@ class StandIns:
                 {"namespace": self.namespace, "service": self.name, "track": track},
             )
             if current:
-                current.service.stop()
+                self._retire(current.service)
+
+    def _retire(self, service: RunningService) -> None:
+        if self.drain_s <= 0:
+            service.stop()
+            return
+        timer = threading.Timer(self.drain_s, service.stop)
+        timer.daemon = True
+        self._draining.append(timer)
+        timer.start()
 
     def _stop_track(self, track: str) -> None:
         with self._lock:
             current = self.tracks.pop(track, None)
         if current:
             self.prometheus.remove_target(f"{self.namespace}-{self.name}-{track}")
-            current.service.stop()
+            self._retire(current.service)
 
     def start(self, period: float = 0.5) -> StandIns:
         def loop() -> None:
@@ -142,6 +155,8 @@ class StandIns:
             self._thread.join(timeout=10)
         for track in list(self.tracks):
             self._stop_track(track)
+        for timer in self._draining:
+            timer.join(timeout=self.drain_s + 30)
 
     def urls(self) -> dict[str, str]:
         with self._lock:

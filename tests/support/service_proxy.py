@@ -1,0 +1,150 @@
+"""A kube-proxy stand-in for one Service of a FlaskService, on a loopback port.
+
+KWOK pods have no network, so nothing answers a Service's ClusterIP. `ServiceProxy` reads the
+real Service object (its selector, watched through the API server) and forwards each request
+to the gunicorn stand-in of the track that selector names (`flaskops.io/track`; without that
+label, every live track in turn, as a Service spanning both tracks would). A load generator
+such as vegeta can then hammer the Service and see what a client would see during a switch.
+
+Every forwarded request is recorded as (time chosen, track, version, status), in the order
+the tracks were chosen, so a test can tell which version answered when.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kubernetes import client, config, watch
+
+from tests.support.prometheus import free_port
+from tests.support.standins import StandIns
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    at: float
+    track: str
+    version: str
+    status: int
+
+
+@dataclass
+class ServiceProxy:
+    standins: StandIns
+    kubeconfig: Path
+    service: str
+    port: int = field(default_factory=free_port)
+    records: list[Forwarded] = field(default_factory=list)
+    selected: list[str] = field(default_factory=list)  # every distinct track selected, in order
+    _track: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _server: ThreadingHTTPServer | None = None
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _rr: itertools.count[int] = field(default_factory=itertools.count)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServiceProxy:
+        api = client.CoreV1Api(config.new_client_from_config(str(self.kubeconfig)))
+        first = api.read_namespaced_service(self.service, self.standins.namespace)
+        self._select(first.spec.selector or {})
+        self._threads.append(
+            threading.Thread(target=self._watch, args=(api,), daemon=True, name="svc-watch")
+        )
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                status, body = proxy.forward(self.path)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self._threads.append(
+            threading.Thread(target=self._server.serve_forever, daemon=True, name="svc-proxy")
+        )
+        for t in self._threads:
+            t.start()
+        return self
+
+    def _select(self, selector: dict[str, str]) -> None:
+        track = selector.get("flaskops.io/track")
+        with self._lock:
+            self._track = track
+            label = track or "all"
+            if not self.selected or self.selected[-1] != label:
+                self.selected.append(label)
+
+    def _watch(self, api: client.CoreV1Api) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(Exception):  # a dropped watch: open the next one
+                for ev in watch.Watch().stream(
+                    api.list_namespaced_service,
+                    self.standins.namespace,
+                    field_selector=f"metadata.name={self.service}",
+                    timeout_seconds=5,
+                ):
+                    self._select(ev["object"].spec.selector or {})
+                    if self._stop.is_set():
+                        return
+
+    def forward(self, path: str) -> tuple[int, bytes]:
+        urls, versions = self.standins.urls(), self.standins.versions()
+        with self._lock:
+            wanted = self._track
+            live = [t for t in ("stable", "preview", "canary") if t in urls]
+            candidates = [wanted] if wanted else live
+            candidates = [t for t in candidates if t in urls]
+            track = candidates[next(self._rr) % len(candidates)] if candidates else ""
+            at = time.monotonic()
+        status, body = 503, b"no endpoints\n"
+        if track:
+            target = urlsplit(urls[track])
+            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+            try:
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                status, body = resp.status, resp.read()
+            except OSError:
+                status, body = 502, b"upstream failed\n"
+            finally:
+                conn.close()
+        with self._lock:
+            self.records.append(Forwarded(at, track, versions.get(track, ""), status))
+        return status, body
+
+    def versions_in_order(self) -> list[str]:
+        """The versions that answered, in the order chosen, with repeats collapsed."""
+        with self._lock:
+            ordered = sorted(self.records, key=lambda r: r.at)
+        out: list[str] = []
+        for r in ordered:
+            if r.version and (not out or out[-1] != r.version):
+                out.append(r.version)
+        return out
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
