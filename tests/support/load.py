@@ -49,6 +49,7 @@ class SteadyLoad:
         assert self.proc.stdin is not None
         self.proc.stdin.write(f"GET {url}\n")
         self.proc.stdin.close()
+        self.proc.stdin = None  # communicate() must not flush it again
 
     def stop(self) -> Report:
         """Interrupt the attack (vegeta flushes its results) and report on all of it."""

@@ -6,6 +6,10 @@ to the gunicorn stand-in of the track that selector names (`flaskops.io/track`; 
 label, every live track in turn, as a Service spanning both tracks would). A load generator
 such as vegeta can then hammer the Service and see what a client would see during a switch.
 
+While the stand-in of the selected track is booting a new pod template (KWOK reports new
+pods ready before their gunicorn stand-in is up), requests wait for it: the pods the old
+process stands for no longer exist in the cluster's view.
+
 Every forwarded request is recorded as (time chosen, track, version, status), in the order
 the tracks were chosen, so a test can tell which version answered when.
 """
@@ -108,14 +112,22 @@ class ServiceProxy:
                     if self._stop.is_set():
                         return
 
-    def forward(self, path: str) -> tuple[int, bytes]:
+    def _choose(self) -> tuple[str, dict[str, str], dict[str, str]]:
         urls, versions = self.standins.urls(), self.standins.versions()
         with self._lock:
             wanted = self._track
             live = [t for t in ("stable", "preview", "canary") if t in urls]
-            candidates = [wanted] if wanted else live
-            candidates = [t for t in candidates if t in urls]
+            candidates = [t for t in ([wanted] if wanted else live) if t in urls]
             track = candidates[next(self._rr) % len(candidates)] if candidates else ""
+        return track, urls, versions
+
+    def forward(self, path: str) -> tuple[int, bytes]:
+        track, urls, versions = self._choose()
+        deadline = time.monotonic() + 10
+        while track and self.standins.is_booting(track) and time.monotonic() < deadline:
+            time.sleep(0.02)  # the pods it stands for are new: wait for their stand-in
+            track, urls, versions = self._choose()
+        with self._lock:
             at = time.monotonic()
         status, body = 503, b"no endpoints\n"
         if track:

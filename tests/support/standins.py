@@ -60,6 +60,7 @@ class StandIns:
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _draining: list[threading.Timer] = field(default_factory=list)
+    booting: set[str] = field(default_factory=set)
 
     def deployment_name(self, track: str) -> str:
         return self.name if track == "stable" else f"{self.name}-{track}"
@@ -110,8 +111,16 @@ class StandIns:
             if current and current.key == key:
                 continue
             # A new pod template: start the new process first, then retire the old one, as
-            # a rolling update would.
-            service = start_service(self.app, env, workers=self.workers, log_dir=self.log_dir)
+            # a rolling update would. KWOK reports the new pods ready at once, while gunicorn
+            # takes a moment to boot: until it has, the track is `booting` and a Service
+            # stand-in holds its requests rather than send them to pods that are gone.
+            with self._lock:
+                self.booting.add(track)
+            try:
+                service = start_service(self.app, env, workers=self.workers, log_dir=self.log_dir)
+            finally:
+                with self._lock:
+                    self.booting.discard(track)
             with self._lock:
                 self.tracks[track] = Track(key, service, version, time.time())
             self.prometheus.add_target(
@@ -161,6 +170,10 @@ class StandIns:
     def urls(self) -> dict[str, str]:
         with self._lock:
             return {t: tr.service.url for t, tr in self.tracks.items()}
+
+    def is_booting(self, track: str) -> bool:
+        with self._lock:
+            return track in self.booting
 
     def versions(self) -> dict[str, str]:
         with self._lock:

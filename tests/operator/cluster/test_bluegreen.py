@@ -154,9 +154,7 @@ def test_blue_green_promotes_tears_down_and_switches_back_under_load(
         assert active.selected == ["stable", "preview", "stable"]  # never the bad preview
         bad_answers = [r for r in active.records[len(first) :] if r.version == "1.2.0"]
         assert bad_answers == [], "the active Service sent users to the bad preview"
-        teardown = [
-            e for e in _events(kubectl, namespace) if e["reason"] == "RolledBack"
-        ]
+        teardown = [e for e in _events(kubectl, namespace) if e["reason"] == "RolledBack"]
         assert teardown
         assert teardown[-1]["type"] == "Warning"
         assert "never left" in teardown[-1]["message"]
