@@ -72,7 +72,7 @@ class ServiceProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 status, body = proxy.forward(self.path)
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
