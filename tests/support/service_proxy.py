@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
 
 from tests.support.prometheus import free_port
 from tests.support.standins import StandIns
@@ -112,10 +113,13 @@ class ServiceProxy:
                     if self._stop.is_set():
                         return
 
+    def _wanted(self) -> str | None:
+        return self._track
+
     def _choose(self) -> tuple[str, dict[str, str], dict[str, str]]:
         urls, versions = self.standins.urls(), self.standins.versions()
         with self._lock:
-            wanted = self._track
+            wanted = self._wanted()
             live = [t for t in ("stable", "preview", "canary") if t in urls]
             candidates = [t for t in ([wanted] if wanted else live) if t in urls]
             track = candidates[next(self._rr) % len(candidates)] if candidates else ""
@@ -160,3 +164,54 @@ class ServiceProxy:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+
+
+@dataclass
+class GatewayProxy(ServiceProxy):
+    """A Gateway stand-in for one HTTPRoute: each request goes to a backendRef Service picked
+    by the route's weights (smooth weighted round robin), then to the track that Service's
+    selector names. `service` is the route's name."""
+
+    _backends: list[tuple[str, int]] = field(default_factory=list)  # (track or "", weight)
+    _credit: dict[int, float] = field(default_factory=dict)
+
+    def start(self) -> GatewayProxy:
+        api = config.new_client_from_config(str(self.kubeconfig))
+        self._refresh(api)
+        self._threads.append(threading.Thread(target=self._poll, args=(api,), daemon=True))
+        super_start = ServiceProxy.start
+        # ServiceProxy.start watches a Service of this name; the route's own Service is fine.
+        super_start(self)
+        return self
+
+    def _refresh(self, api: client.ApiClient) -> None:
+        routes = client.CustomObjectsApi(api)
+        core = client.CoreV1Api(api)
+        ns = self.standins.namespace
+        try:
+            route = routes.get_namespaced_custom_object(
+                "gateway.networking.k8s.io", "v1", ns, "httproutes", self.service
+            )
+        except ApiException:
+            return
+        backends = []
+        for ref in route["spec"]["rules"][0]["backendRefs"]:
+            svc = core.read_namespaced_service(ref["name"], ns)
+            backends.append(((svc.spec.selector or {}).get("flaskops.io/track", ""), ref["weight"]))
+        with self._lock:
+            self._backends = backends
+
+    def _poll(self, api: client.ApiClient) -> None:
+        while not self._stop.wait(0.3):
+            with contextlib.suppress(Exception):
+                self._refresh(api)
+
+    def _wanted(self) -> str | None:
+        total = sum(w for _, w in self._backends)
+        if not total:
+            return None
+        for i, (_, w) in enumerate(self._backends):
+            self._credit[i] = self._credit.get(i, 0.0) + w
+        best = max(range(len(self._backends)), key=lambda i: self._credit[i])
+        self._credit[best] -= total
+        return self._backends[best][0] or None
