@@ -22,6 +22,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "prometheus": ("PROMETHEUS", "apt-get install prometheus (done by .ci/run)"),
     "promtool": ("PROMTOOL", "apt-get install prometheus (done by .ci/run)"),
     "wrk": ("WRK", "apt-get install wrk (done by .ci/run)"),
+    "curl": ("CURL", "apt-get install curl (done by .ci/run)"),
     "vegeta": ("VEGETA", "make tools"),
 }
 

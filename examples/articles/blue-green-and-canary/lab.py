@@ -9,7 +9,8 @@ real gunicorn per track playing its pods. Two small proxies play the parts a con
 engine and a Gateway would: `--gateway` sends each request through the HTTPRoute `catalog`
 (its backendRef weights, then each Service's selector) to the stand-in of the selected
 track; `--preview` does the same for the Service `catalog-preview`. It prints `ready` once
-everything is up and runs until interrupted.
+everything is up and runs until interrupted; then `--answers FILE` gets, for each version
+that answered through the gateway, the statuses it answered with.
 """
 
 from __future__ import annotations
@@ -56,12 +57,21 @@ def start_when_present(kubectl: Kubectl, kind: str, name: str, ns: str, proxy: S
     threading.Thread(target=run, daemon=True).start()
 
 
+def answers(gateway: ServiceProxy) -> str:
+    """Each version that answered through the gateway, in order, with the statuses it gave."""
+    seen: dict[str, set[int]] = {}
+    for r in sorted(gateway.records, key=lambda r: r.at):
+        seen.setdefault(r.version or "(none)", set()).add(r.status)
+    return "".join(f"{v} {' '.join(map(str, sorted(s)))}\n" for v, s in seen.items())
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--namespace", default="shop")
     p.add_argument("--gateway", default="127.0.0.1:8080")
     p.add_argument("--preview", default="127.0.0.1:8081")
     p.add_argument("--prometheus", default="127.0.0.1:8090")
+    p.add_argument("--answers", type=Path, help="on exit, write which versions answered")
     args = p.parse_args()
     kubeconfig = Path(os.environ["KUBECONFIG"])
     kubectl, helm = Kubectl(require("kubectl"), kubeconfig), Helm(require("helm"), kubeconfig)
@@ -95,6 +105,8 @@ def main() -> int:
     stop.wait()
     for part in (gateway, preview, standins):
         part.stop()
+    if args.answers:
+        args.answers.write_text(answers(gateway))
     operator.stop()
     prometheus.stop()
     return 0
