@@ -103,7 +103,14 @@ class Reconciler:
         plan = decision.render
         keep = {r.id for r in (plan.stable, plan.canary, plan.preview, desired) if r}
         remembered = {k: v for k, v in remembered.items() if k in keep}
-        values = tracks.render_values(spec, decision.render, tracks.traffic_mode(spec), remembered)
+        traffic = tracks.traffic_mode(spec)
+        values = tracks.render_values(
+            spec, decision.render, traffic, remembered, canary_ready=canary_track.ready_replicas > 0
+        )
+        if values["canary"].get("enabled") and values["canary"]["weight"] != plan.weight:
+            # The route waits for the canary's pods: look again soon rather than at the
+            # next analysis.
+            decision = replace(decision, requeue_after=min(decision.requeue_after or 2.0, 2.0))
         values.setdefault("fullnameOverride", name)
 
         error = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,9 +91,14 @@ def render_values(
     plan: RenderPlan,
     policy_traffic: str,
     remembered: Mapping[str, Mapping[str, Any]],
+    canary_ready: bool = True,
 ) -> dict[str, Any]:
     """Chart values for the plan: the stable track from its remembered revision values and,
-    during a canary, the canary track from the canary revision's."""
+    during a canary, the canary track from the canary revision's.
+
+    When a router splits traffic (gatewayAPI, nginx) and the canary's pods are not ready
+    yet, the route gives it nothing: the router would answer its share with 503s. It is
+    sized for the weight it gets once they are."""
     values = chart_values(spec)
     stable = remembered[plan.stable.id]
     values["image"] = copy.deepcopy(stable["image"])
@@ -119,7 +125,21 @@ def render_values(
         "config": canary["config"]["data"],
         "podAnnotations": {REVISION_ANNOTATION: plan.canary.id},
     }
+    if policy_traffic != "replicas" and not canary_ready:
+        values["canary"]["weight"] = 0
+        values["canary"]["replicaCount"] = routed_canary_size(values, plan.weight)
     return values
+
+
+def routed_canary_size(values: Mapping[str, Any], weight: int) -> int:
+    """The chart's canary size in routed modes (flask-lib.canary.plan): ceil(S * w / 100), at
+    least 1, S the stable size (autoscaling.minReplicas with the HPA on)."""
+    autoscaling = values.get("autoscaling") or {}
+    if autoscaling.get("enabled"):
+        base = int(autoscaling.get("minReplicas", 2))
+    else:
+        base = int(values.get("replicaCount", 2))
+    return max(1, math.ceil(base * weight / 100))
 
 
 def _preview_values(

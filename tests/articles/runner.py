@@ -320,7 +320,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(out, end="" if out.endswith("\n") else "\n")
         if write and step.shown is not None:
             actual = out.strip("\n") + "\n"
-            text = text.replace(f"{step.command}```\n\n```text\n{step.shown}```", f"{step.command}```\n\n```text\n{actual}```", 1)
+            text = text.replace(
+                f"{step.command}```\n\n```text\n{step.shown}```",
+                f"{step.command}```\n\n```text\n{actual}```",
+                1,
+            )
     for step in steps:
         if step.needs:
             print(f"===== line {step.line}: not run ({step.needs})")

@@ -121,14 +121,27 @@ class ServiceProxy:
         with self._lock:
             wanted = self._wanted()
             live = [t for t in ("stable", "preview", "canary") if t in urls]
-            candidates = [t for t in ([wanted] if wanted else live) if t in urls]
+            candidates = [
+                t
+                for t in ([wanted] if wanted else live)
+                if t in urls or self.standins.is_booting(t)
+            ]
             track = candidates[next(self._rr) % len(candidates)] if candidates else ""
+        if not track and wanted and (ending := self.standins.terminating_endpoint(wanted)):
+            # No ready endpoint left: the terminating pods still serve (kube-proxy's fallback).
+            urls = {**urls, wanted: ending[0]}
+            versions = {**versions, wanted: ending[1]}
+            track = wanted
         return track, urls, versions
 
     def forward(self, path: str) -> tuple[int, bytes]:
         track, urls, versions = self._choose()
         deadline = time.monotonic() + 10
-        while track and self.standins.is_booting(track) and time.monotonic() < deadline:
+        while (
+            track
+            and (track not in urls or self.standins.is_booting(track))
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.02)  # the pods it stands for are new: wait for their stand-in
             track, urls, versions = self._choose()
         with self._lock:

@@ -61,6 +61,7 @@ class StandIns:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _draining: list[threading.Timer] = field(default_factory=list)
     booting: set[str] = field(default_factory=set)
+    terminating: dict[str, tuple[str, str]] = field(default_factory=dict)  # track -> url, version
 
     def deployment_name(self, track: str) -> str:
         return self.name if track == "stable" else f"{self.name}-{track}"
@@ -131,11 +132,23 @@ class StandIns:
             if current:
                 self._retire(current.service)
 
-    def _retire(self, service: RunningService) -> None:
+    def _retire(self, service: RunningService, track: str = "", version: str = "") -> None:
         if self.drain_s <= 0:
             service.stop()
             return
-        timer = threading.Timer(self.drain_s, service.stop)
+        if track:
+            # Terminating pods still serve (preStop): kube-proxy falls back to them while a
+            # Service has no ready endpoints left.
+            with self._lock:
+                self.terminating[track] = (service.url, version)
+
+        def stop() -> None:
+            with self._lock:
+                if self.terminating.get(track, ("", ""))[0] == service.url:
+                    del self.terminating[track]
+            service.stop()
+
+        timer = threading.Timer(self.drain_s, stop)
         timer.daemon = True
         self._draining.append(timer)
         timer.start()
@@ -145,7 +158,7 @@ class StandIns:
             current = self.tracks.pop(track, None)
         if current:
             self.prometheus.remove_target(f"{self.namespace}-{self.name}-{track}")
-            self._retire(current.service)
+            self._retire(current.service, track, current.version)
 
     def start(self, period: float = 0.5) -> StandIns:
         def loop() -> None:
@@ -170,6 +183,10 @@ class StandIns:
     def urls(self) -> dict[str, str]:
         with self._lock:
             return {t: tr.service.url for t, tr in self.tracks.items()}
+
+    def terminating_endpoint(self, track: str) -> tuple[str, str] | None:
+        with self._lock:
+            return self.terminating.get(track)
 
     def is_booting(self, track: str) -> bool:
         with self._lock:

@@ -46,7 +46,9 @@ def port_of(address: str) -> int:
     return int(address.rsplit(":", 1)[1])
 
 
-def start_when_present(kubectl: Kubectl, kind: str, name: str, ns: str, proxy: ServiceProxy) -> None:
+def start_when_present(
+    kubectl: Kubectl, kind: str, name: str, ns: str, proxy: ServiceProxy
+) -> None:
     """Proxies start once the object they follow exists (the reader creates it later)."""
 
     def run() -> None:
@@ -86,7 +88,9 @@ def main() -> int:
     operator = OperatorProcess(
         ns, serviceaccount_kubeconfig(kubectl, ns, release, work / "operator.kubeconfig"), work
     ).start()
-    prometheus = Prometheus(require("prometheus"), work / "prometheus", port=port_of(args.prometheus))
+    prometheus = Prometheus(
+        require("prometheus"), work / "prometheus", port=port_of(args.prometheus)
+    )
     standins = StandIns(kubectl, prometheus, ns, NAME, log_dir=work, drain_s=3).start()
     gateway = GatewayProxy(standins, kubeconfig, NAME, port=port_of(args.gateway))
     preview = ServiceProxy(standins, kubeconfig, f"{NAME}-preview", port=port_of(args.preview))
