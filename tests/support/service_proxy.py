@@ -121,17 +121,14 @@ class ServiceProxy:
         with self._lock:
             wanted = self._wanted()
             live = [t for t in ("stable", "preview", "canary") if t in urls]
-            candidates = [
-                t
-                for t in ([wanted] if wanted else live)
-                if t in urls or self.standins.is_booting(t)
-            ]
+            # A selected track not (yet) known to the stand-ins is one whose new pods KWOK
+            # already reports ready: its requests wait below for the stand-in to catch up.
+            candidates = [wanted] if wanted else live
             track = candidates[next(self._rr) % len(candidates)] if candidates else ""
-        if not track and wanted and (ending := self.standins.terminating_endpoint(wanted)):
+        if track and track not in urls and (ending := self.standins.terminating_endpoint(track)):
             # No ready endpoint left: the terminating pods still serve (kube-proxy's fallback).
-            urls = {**urls, wanted: ending[0]}
-            versions = {**versions, wanted: ending[1]}
-            track = wanted
+            urls = {**urls, track: ending[0]}
+            versions = {**versions, track: ending[1]}
         return track, urls, versions
 
     def forward(self, path: str) -> tuple[int, bytes]:
@@ -143,11 +140,12 @@ class ServiceProxy:
             and time.monotonic() < deadline
         ):
             time.sleep(0.02)  # the pods it stands for are new: wait for their stand-in
+            # (a Service whose pods never come answers 503 after the deadline)
             track, urls, versions = self._choose()
         with self._lock:
             at = time.monotonic()
         status, body = 503, b"no endpoints\n"
-        if track:
+        if track in urls:
             target = urlsplit(urls[track])
             conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
             try:
