@@ -180,3 +180,25 @@ def test_preview_values_carry_its_revision_size_and_the_switch() -> None:
     }
     none = render_values(SPEC, RenderPlan(old, None, 0), "replicas", remembered)
     assert none["preview"] == {"enabled": False}
+
+
+def test_status_view_shows_the_preview_and_the_active_track() -> None:
+    obj = {
+        "metadata": {"name": "catalog", "namespace": "shop"},
+        "spec": {"rollout": {"strategy": "blueGreen"}},
+        "status": {
+            "phase": "Promoting",
+            "conditions": [{"type": "Ready", "status": "False"}],
+            "rollout": {
+                "stable": {"image": "r/catalog:1.0", "id": "aaaa"},
+                "preview": {"image": "r/catalog:2.0", "id": "bbbb"},
+                "switchedAt": 100.0,
+                "step": 3,
+            },
+        },
+    }
+    text = render_status(obj)
+    assert "  preview: r/catalog:2.0  (bbbb)" in text
+    assert "active Service -> preview  passed analyses: 3" in text
+    obj["status"]["rollout"]["switchedAt"] = None
+    assert "active Service -> stable" in render_status(obj)
