@@ -110,7 +110,11 @@ class Reconciler:
         if values["canary"].get("enabled") and values["canary"]["weight"] != plan.weight:
             # The route waits for the canary's pods: look again soon rather than at the
             # next analysis.
-            decision = replace(decision, requeue_after=min(decision.requeue_after or 2.0, 2.0))
+            decision = replace(
+                decision,
+                render=replace(plan, weight=0),  # what the route gives it (effectiveWeight)
+                requeue_after=min(decision.requeue_after or 2.0, 2.0),
+            )
         values.setdefault("fullnameOverride", name)
 
         error = None

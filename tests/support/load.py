@@ -2,6 +2,8 @@
 
 Open loop: vegeta sends `rate` requests per second whatever the answers' latency, so a
 switch that stalls or drops requests shows up as errors or timeouts, not as fewer requests.
+The timeout is vegeta's default, 30 s: a Service stand-in holds requests while a gunicorn
+stand-in boots for pods KWOK already reports ready, which takes seconds on a busy machine.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class Report:
 
 
 class SteadyLoad:
-    def __init__(self, url: str, workdir: Path, rate: int = 40, timeout_s: int = 5) -> None:
+    def __init__(self, url: str, workdir: Path, rate: int = 40, timeout_s: int = 30) -> None:
         self.vegeta = require("vegeta")
         self.results = workdir / "vegeta.bin"
         self.proc = subprocess.Popen(
