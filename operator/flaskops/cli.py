@@ -4,8 +4,10 @@
   kubectl flaskops status NAME [-n NS] [--watch]
   kubectl flaskops promote|abort|pause|resume NAME [-n NS]
 
-promote and abort name the canary revision they apply to, so a command typed for one
-revision can never act on a later one.
+promote and abort name the canary (or blue/green preview) revision they apply to, so a
+command typed for one revision can never act on a later one. With blueGreen, promote
+switches the Service to the preview; abort tears the preview down, or, after the switch and
+until scaleDownDelay has passed, switches straight back.
 """
 
 from __future__ import annotations
@@ -59,6 +61,15 @@ def render_status(obj: Mapping[str, Any]) -> str:
             f"  failed analyses: {rollout.get('failedChecks', 0)}"
             f"  inconclusive: {rollout.get('inconclusiveChecks', 0)}"
         )
+    preview = rollout.get("preview")
+    if preview:
+        active = "preview" if rollout.get("switchedAt") is not None else "stable"
+        lines.append(f"  preview: {preview.get('image')}  ({preview.get('id')})")
+        lines.append(
+            f"  active Service -> {active}  passed analyses: {rollout.get('step', 0)}"
+            f"  failed: {rollout.get('failedChecks', 0)}"
+            f"  inconclusive: {rollout.get('inconclusiveChecks', 0)}"
+        )
     analysis = rollout.get("lastAnalysis") or {}
     for check in analysis.get("checks") or []:
         value = check.get("value")
@@ -96,10 +107,11 @@ def render_list(items: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _canary_id(obj: Mapping[str, Any]) -> str:
-    canary = ((obj.get("status") or {}).get("rollout") or {}).get("canary")
-    if not canary:
-        raise SystemExit(f"{obj['metadata']['name']}: no canary in progress")
-    return str(canary["id"])
+    rollout = (obj.get("status") or {}).get("rollout") or {}
+    track = rollout.get("canary") or rollout.get("preview")
+    if not track:
+        raise SystemExit(f"{obj['metadata']['name']}: no canary or preview in progress")
+    return str(track["id"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,16 +166,18 @@ def _status(kube: Kube, obj: Mapping[str, Any], watch: bool, interval: float) ->
             sys.stdout.write("\x1b[H\x1b[2J")
         print(text, flush=True)
         phase = (obj.get("status") or {}).get("phase")
-        if not watch or (
-            phase in FINAL_PHASES
-            and not ((obj.get("status") or {}).get("rollout") or {}).get("canary")
-        ):
+        if not watch or (phase in FINAL_PHASES and not _track_in_flight(obj)):
             return 0
         time.sleep(interval)
         fresh = kube.get(API_VERSION, KIND, name, namespace)
         if fresh is None:
             return 1
         obj = fresh
+
+
+def _track_in_flight(obj: Mapping[str, Any]) -> bool:
+    rollout = (obj.get("status") or {}).get("rollout") or {}
+    return bool(rollout.get("canary") or rollout.get("preview"))
 
 
 def _current_namespace() -> str:

@@ -22,12 +22,13 @@ VERSION = "v1alpha1"
 PLURAL = "flaskservices"
 KIND = "FlaskService"
 
-# Values a FlaskService may not set: `canary` is driven by the operator from the rollout
+# Values a FlaskService may not set: `canary` and `preview` are driven by the operator from the rollout
 # state (a user setting it would fight it), and secret data does not belong in a spec that
 # everyone who can read FlaskServices can read (reference a Secret with existingSecret).
 # `global` and `flask-lib` are keys helm itself injects into a chart's values.
 EXCLUDED_VALUES: tuple[tuple[str, ...], ...] = (
     ("canary",),
+    ("preview",),
     ("secret", "data"),
     ("tests",),
     ("global",),
@@ -123,6 +124,15 @@ def status_schema() -> dict[str, Any]:
             # The rollout state machine's own record, so a restart resumes where it was.
             "stableRevision": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
             "canaryRevision": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "previewRevision": {
+                "type": "object",
+                "description": "blueGreen: the preview track's revision.",
+                "x-kubernetes-preserve-unknown-fields": True,
+            },
+            "activeTrack": {
+                "type": "string",
+                "description": "blueGreen: the track the main Service selects (stable or preview).",
+            },
             "step": {"type": "integer", "description": "Index of the current canary step."},
             "failedChecks": {"type": "integer", "description": "Failed analyses of this canary."},
             "inconclusiveChecks": {"type": "integer", "description": "Analyses without data."},

@@ -70,14 +70,20 @@ def observe_api(kube: Kube, body: Mapping[str, Any]) -> Observation:
     ns, name = meta["namespace"], meta["name"]
     configmaps, secrets = referenced_objects(spec)
     return Observation(
-        deployments={n: deployment_status(kube, ns, n) for n in (name, f"{name}-canary")},
+        deployments={
+            n: deployment_status(kube, ns, n) for n in (name, f"{name}-canary", f"{name}-preview")
+        },
         referenced=referenced_content(kube, ns, configmaps, secrets),
     )
 
 
-def observed(stable: TrackStatus, canary: TrackStatus) -> Observed:
+def observed(stable: TrackStatus, canary: TrackStatus, preview: TrackStatus = ABSENT) -> Observed:
     return Observed(
-        stable_ready=stable.ready, canary_ready=canary.ready, stable_revision=stable.revision
+        stable_ready=stable.ready,
+        canary_ready=canary.ready,
+        stable_revision=stable.revision,
+        preview_ready=preview.ready,
+        stable_replicas=stable.replicas,
     )
 
 

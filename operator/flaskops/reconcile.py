@@ -13,15 +13,25 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flaskops import observe, tracks
+from flaskops import observe, prepromotion, tracks
 from flaskops.apply import Applier, Owner
 from flaskops.crd import GROUP, KIND, VERSION
 from flaskops.kube import Kube
 from flaskops.render import Renderer, RenderError
-from flaskops.rollout import Analysis, Decision, Event, RolloutState, analysis_due, decide
+from flaskops.rollout import (
+    Analysis,
+    CheckResult,
+    Decision,
+    Event,
+    RolloutState,
+    Strategy,
+    analysis_due,
+    decide,
+    prepromotion_due,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +43,8 @@ API_VERSION = f"{GROUP}/{VERSION}"
 # whole operator may spend (docs/benchmarks.md).
 FULL_RESYNC_S = float(os.environ.get("FLASKOPS_REAPPLY_SECONDS", "36000"))
 
-Analyze = Callable[[Mapping[str, Any], str, str, float], Analysis]
+Analyze = Callable[[Mapping[str, Any], str, str, float, str], Analysis]
+Probe = Callable[[Mapping[str, Any], str, str], CheckResult | None]
 BuildStatus = Callable[..., dict[str, Any]]
 
 
@@ -51,6 +62,7 @@ class Reconciler:
     analyze: Analyze
     build_status: BuildStatus
     clock: Callable[[], float] = time.time
+    probe: Probe = prepromotion.send  # blueGreen: the requests sent to the preview
     # uid -> (render hash, time of last apply): skip re-applying what is already there.
     _applied: dict[str, tuple[str, float]] = field(default_factory=dict)
 
@@ -72,9 +84,18 @@ class Reconciler:
 
         stable_track = seen.track(name)
         canary_track = seen.track(f"{name}-canary")
+        preview_track = seen.track(f"{name}-preview")
         analysis = None
-        if state.canary is not None and analysis_due(policy, state, now):
-            analysis = self.analyze(spec, namespace, name, now)
+        if analysis_due(policy, state, now):
+            blue_green = policy.strategy is Strategy.BLUE_GREEN
+            probed = (
+                self.probe(spec, namespace, name) if prepromotion_due(policy, state, now) else None
+            )
+            analysis = self.analyze(
+                spec, namespace, name, now, "preview" if blue_green else "canary"
+            )
+            if probed is not None:
+                analysis = replace(analysis, checks=(*analysis.checks, probed))
         decision = decide(
             policy,
             state,
@@ -82,11 +103,23 @@ class Reconciler:
             now,
             analysis,
             observe.commands(meta.get("annotations") or {}),
-            observe.observed(stable_track, canary_track),
+            observe.observed(stable_track, canary_track, preview_track),
         )
-        keep = {r.id for r in (decision.render.stable, decision.render.canary, desired) if r}
+        plan = decision.render
+        keep = {r.id for r in (plan.stable, plan.canary, plan.preview, desired) if r}
         remembered = {k: v for k, v in remembered.items() if k in keep}
-        values = tracks.render_values(spec, decision.render, tracks.traffic_mode(spec), remembered)
+        traffic = tracks.traffic_mode(spec)
+        values = tracks.render_values(
+            spec, decision.render, traffic, remembered, canary_ready=canary_track.ready_replicas > 0
+        )
+        if values["canary"].get("enabled") and values["canary"]["weight"] != plan.weight:
+            # The route waits for the canary's pods: look again soon rather than at the
+            # next analysis.
+            decision = replace(
+                decision,
+                render=replace(plan, weight=0),  # what the route gives it (effectiveWeight)
+                requeue_after=min(decision.requeue_after or 2.0, 2.0),
+            )
         values.setdefault("fullnameOverride", name)
 
         error = None

@@ -39,6 +39,102 @@ def _check() -> dict[str, Any]:
     }
 
 
+def _request() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["path"],
+        "properties": {
+            "path": {
+                "type": "string",
+                "pattern": "^/[^\\s]*$",
+                "maxLength": 2048,
+                "description": "Path (and query) to request, e.g. /items/1.",
+            },
+            "method": {
+                "type": "string",
+                "enum": ["GET", "HEAD", "OPTIONS"],
+                "default": "GET",
+                "description": "Only safe methods: these requests must not change data.",
+            },
+            "expectStatus": {
+                "type": "integer",
+                "minimum": 100,
+                "maximum": 599,
+                "default": 200,
+                "description": "The status every response must have.",
+            },
+            "count": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 20,
+                "default": 1,
+                "description": "How many times to send it per analysis.",
+            },
+        },
+    }
+
+
+def blue_green_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "default": {},
+        "description": "strategy blueGreen: a full-size preview behind <name>-preview, analysed, "
+        "then the Service switches to it in one step.",
+        "properties": {
+            "interval": {
+                **DURATION,
+                "default": "30s",
+                "description": "Time between analyses of the preview.",
+                "x-kubernetes-validations": [
+                    {
+                        "rule": "duration(self) >= duration('5s')",
+                        "message": "interval must be at least 5s",
+                    }
+                ],
+            },
+            "analyses": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 100,
+                "default": 3,
+                "description": "Passing analyses of the preview before the switch.",
+            },
+            "manualGate": {
+                "type": "boolean",
+                "default": False,
+                "description": "After the analyses, wait for `kubectl flaskops promote` to switch "
+                "(Argo Rollouts' autoPromotionEnabled: false).",
+            },
+            "scaleDownDelay": {
+                **DURATION,
+                "default": "30s",
+                "description": "How long the old pods stay after the switch; an abort in that "
+                "time switches straight back.",
+            },
+            "prePromotion": {
+                "type": "object",
+                "description": "Requests the operator sends the preview before each analysis; "
+                "their result is the prePromotion check and their metrics feed the others.",
+                "properties": {
+                    "url": {
+                        "type": "string",
+                        "pattern": "^https?://[^\\s/]+$",
+                        "description": "Base URL of the preview (default: "
+                        "http://<name>-preview.<namespace>.svc:<service.port>).",
+                    },
+                    "timeout": {**DURATION, "description": "Per-request timeout (default 2s)."},
+                    "requests": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 10,
+                        "items": _request(),
+                    },
+                },
+            },
+        },
+    }
+
+
 def rollout_schema() -> dict[str, Any]:
     return {
         "type": "object",
@@ -47,9 +143,10 @@ def rollout_schema() -> dict[str, Any]:
         "properties": {
             "strategy": {
                 "type": "string",
-                "enum": ["canary", "rolling"],
+                "enum": ["canary", "blueGreen", "rolling"],
                 "default": "canary",
-                "description": "canary: analysed steps then promotion; rolling: plain Deployment update.",
+                "description": "canary: analysed steps then promotion; blueGreen: an analysed "
+                "full-size preview, then one switch of the Service; rolling: plain Deployment update.",
             },
             "paused": {
                 "type": "boolean",
@@ -98,6 +195,7 @@ def rollout_schema() -> dict[str, Any]:
                     },
                 },
             },
+            "blueGreen": blue_green_schema(),
             "analysis": {
                 "type": "object",
                 "properties": {
@@ -183,6 +281,12 @@ def rollout_schema() -> dict[str, Any]:
                 "message": "strategy canary needs analysis.prometheus.url: without metrics a canary "
                 "can never be judged healthy",
                 "fieldPath": ".analysis",
-            }
+            },
+            {
+                "rule": "!has(self.strategy) || self.strategy != 'blueGreen' || (has(self.analysis) && has(self.analysis.prometheus))",
+                "message": "strategy blueGreen needs analysis.prometheus.url: without metrics a preview "
+                "can never be judged healthy",
+                "fieldPath": ".analysis",
+            },
         ],
     }

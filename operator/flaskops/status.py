@@ -28,7 +28,7 @@ def _timestamp(now: float) -> str:
 
 def in_flight(s: RolloutState) -> bool:
     """A revision other than the stable one is still on its way (or held by a pause)."""
-    if s.canary is not None:
+    if s.canary is not None or s.preview is not None:
         return True
     return s.desired is not None and s.desired not in (s.stable, s.failed_revision)
 
@@ -125,6 +125,8 @@ def build_status(
         "message": message,
         "stableRevision": s.stable.to_dict() if s.stable else None,
         "canaryRevision": s.canary.to_dict() if s.canary else None,
+        "previewRevision": s.preview.to_dict() if s.preview else None,
+        "activeTrack": "preview" if decision.render.preview_active else "stable",
         "step": s.step,
         "weight": s.weight,
         "effectiveWeight": effective_weight(traffic, decision.render.weight, stable, canary),

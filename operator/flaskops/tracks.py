@@ -1,4 +1,4 @@
-"""From a FlaskService spec to the chart values for the stable and canary tracks (pure).
+"""From a FlaskService spec to the chart values for the stable, canary and preview tracks (pure).
 
 A revision is what a track runs: the image plus everything else that a canary isolates
 (env, the chart-created ConfigMap's data, and the content of referenced ConfigMaps and
@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,9 +91,14 @@ def render_values(
     plan: RenderPlan,
     policy_traffic: str,
     remembered: Mapping[str, Mapping[str, Any]],
+    canary_ready: bool = True,
 ) -> dict[str, Any]:
     """Chart values for the plan: the stable track from its remembered revision values and,
-    during a canary, the canary track from the canary revision's."""
+    during a canary, the canary track from the canary revision's.
+
+    When a router splits traffic (gatewayAPI, nginx) and the canary's pods are not ready
+    yet, the route gives it nothing: the router would answer its share with 503s. It is
+    sized for the weight it gets once they are."""
     values = chart_values(spec)
     stable = remembered[plan.stable.id]
     values["image"] = copy.deepcopy(stable["image"])
@@ -105,6 +111,7 @@ def render_values(
     pod_annotations = dict(values.get("podAnnotations") or {})
     pod_annotations[REVISION_ANNOTATION] = plan.stable.id
     values["podAnnotations"] = pod_annotations
+    values["preview"] = _preview_values(plan, remembered)
     if plan.canary is None:
         values["canary"] = {"enabled": False}
         return values
@@ -118,7 +125,38 @@ def render_values(
         "config": canary["config"]["data"],
         "podAnnotations": {REVISION_ANNOTATION: plan.canary.id},
     }
+    if policy_traffic != "replicas" and not canary_ready:
+        values["canary"]["weight"] = 0
+        values["canary"]["replicaCount"] = routed_canary_size(values, plan.weight)
     return values
+
+
+def routed_canary_size(values: Mapping[str, Any], weight: int) -> int:
+    """The chart's canary size in routed modes (flask-lib.canary.plan): ceil(S * w / 100), at
+    least 1, S the stable size (autoscaling.minReplicas with the HPA on)."""
+    autoscaling = values.get("autoscaling") or {}
+    if autoscaling.get("enabled"):
+        base = int(autoscaling.get("minReplicas", 2))
+    else:
+        base = int(values.get("replicaCount", 2))
+    return max(1, math.ceil(base * weight / 100))
+
+
+def _preview_values(
+    plan: RenderPlan, remembered: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    if plan.preview is None:
+        return {"enabled": False}
+    preview = remembered[plan.preview.id]
+    return {
+        "enabled": True,
+        "active": plan.preview_active,
+        "image": copy.deepcopy(preview["image"]),
+        "replicaCount": plan.preview_replicas,
+        "env": copy.deepcopy(preview["env"]),
+        "config": copy.deepcopy(preview["config"]["data"]),
+        "podAnnotations": {REVISION_ANNOTATION: plan.preview.id},
+    }
 
 
 def traffic_mode(spec: Mapping[str, Any]) -> str:

@@ -117,7 +117,9 @@ def test_service_targets_http(manifest: Manifest) -> None:
     assert svc["spec"]["ports"] == [
         {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}
     ]
-    assert "flaskops.io/track" not in svc["spec"]["selector"]  # replicas mode spans both tracks
+    # Only a replicas-mode canary spans both tracks; without one, pods of a track being
+    # removed (a rolled-back canary, a torn-down preview) must stop getting traffic at once.
+    assert svc["spec"]["selector"]["flaskops.io/track"] == "stable"
 
 
 def test_service_monitor_attaches_service_and_track(manifest: Manifest) -> None:

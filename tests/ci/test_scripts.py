@@ -47,7 +47,13 @@ def test_scripts_pass_shellcheck() -> None:
 
 def test_test_step_lints_and_tests_the_catalog(tmp_path: Path) -> None:
     proc = run(
-        "bash", SCRIPTS / "test.sh", "--install", REPO / "telemetry", "--venv", tmp_path / "venv", CATALOG
+        "bash",
+        SCRIPTS / "test.sh",
+        "--install",
+        REPO / "telemetry",
+        "--venv",
+        tmp_path / "venv",
+        CATALOG,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 passed" in proc.stdout

@@ -27,9 +27,11 @@ def free_port() -> int:
 
 
 class Prometheus:
-    def __init__(self, binary: str, workdir: Path, scrape_interval: str = "1s") -> None:
+    def __init__(
+        self, binary: str, workdir: Path, scrape_interval: str = "1s", port: int | None = None
+    ) -> None:
         self.workdir = workdir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.sd_dir = workdir / "targets"
         self.sd_dir.mkdir(parents=True, exist_ok=True)

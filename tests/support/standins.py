@@ -31,7 +31,7 @@ from tests.support.kube import Kubectl
 from tests.support.prometheus import Prometheus
 from tests.support.services import RunningService, start_service
 
-TRACKS = ("stable", "canary")
+TRACKS = ("stable", "canary", "preview")
 _SKIP_ENV = ("PROMETHEUS_MULTIPROC_DIR", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_RESOURCE_ATTRIBUTES")
 
 
@@ -55,13 +55,19 @@ class StandIns:
     # Set over each pod's environment, e.g. where to send spans (the pods' own
     # OTEL_EXPORTER_OTLP_ENDPOINT names an in-cluster address no process here can reach).
     extra_env: dict[str, str] = field(default_factory=dict)
+    # A retired process serves on this long, as a pod does through its preStop sleep while
+    # the endpoints drop it; 0 stops it at once.
+    drain_s: float = 0.0
     tracks: dict[str, Track] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _draining: list[threading.Timer] = field(default_factory=list)
+    booting: set[str] = field(default_factory=set)
+    terminating: dict[str, tuple[str, str]] = field(default_factory=dict)  # track -> url, version
 
     def deployment_name(self, track: str) -> str:
-        return self.name if track == "stable" else f"{self.name}-canary"
+        return self.name if track == "stable" else f"{self.name}-{track}"
 
     def _pod_env(self, deploy: dict[str, Any]) -> tuple[dict[str, str], str]:
         container = deploy["spec"]["template"]["spec"]["containers"][0]
@@ -110,8 +116,16 @@ class StandIns:
             if current and current.key == key:
                 continue
             # A new pod template: start the new process first, then retire the old one, as
-            # a rolling update would.
-            service = start_service(self.app, env, workers=self.workers, log_dir=self.log_dir)
+            # a rolling update would. KWOK reports the new pods ready at once, while gunicorn
+            # takes a moment to boot: until it has, the track is `booting` and a Service
+            # stand-in holds its requests rather than send them to pods that are gone.
+            with self._lock:
+                self.booting.add(track)
+            try:
+                service = start_service(self.app, env, workers=self.workers, log_dir=self.log_dir)
+            finally:
+                with self._lock:
+                    self.booting.discard(track)
             with self._lock:
                 self.tracks[track] = Track(key, service, version, time.time())
             self.prometheus.add_target(
@@ -120,14 +134,35 @@ class StandIns:
                 {"namespace": self.namespace, "service": self.name, "track": track},
             )
             if current:
-                current.service.stop()
+                self._retire(current.service)
+
+    def _retire(self, service: RunningService, track: str = "", version: str = "") -> None:
+        if self.drain_s <= 0:
+            service.stop()
+            return
+        if track:
+            # Terminating pods still serve (preStop): kube-proxy falls back to them while a
+            # Service has no ready endpoints left.
+            with self._lock:
+                self.terminating[track] = (service.url, version)
+
+        def stop() -> None:
+            with self._lock:
+                if self.terminating.get(track, ("", ""))[0] == service.url:
+                    del self.terminating[track]
+            service.stop()
+
+        timer = threading.Timer(self.drain_s, stop)
+        timer.daemon = True
+        self._draining.append(timer)
+        timer.start()
 
     def _stop_track(self, track: str) -> None:
         with self._lock:
             current = self.tracks.pop(track, None)
         if current:
             self.prometheus.remove_target(f"{self.namespace}-{self.name}-{track}")
-            current.service.stop()
+            self._retire(current.service, track, current.version)
 
     def start(self, period: float = 0.5) -> StandIns:
         def loop() -> None:
@@ -146,10 +181,20 @@ class StandIns:
             self._thread.join(timeout=10)
         for track in list(self.tracks):
             self._stop_track(track)
+        for timer in self._draining:
+            timer.join(timeout=self.drain_s + 30)
 
     def urls(self) -> dict[str, str]:
         with self._lock:
             return {t: tr.service.url for t, tr in self.tracks.items()}
+
+    def terminating_endpoint(self, track: str) -> tuple[str, str] | None:
+        with self._lock:
+            return self.terminating.get(track)
+
+    def is_booting(self, track: str) -> bool:
+        with self._lock:
+            return track in self.booting
 
     def versions(self) -> dict[str, str]:
         with self._lock:

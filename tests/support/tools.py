@@ -24,6 +24,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "otelcol-gateway": ("OTELCOL_GATEWAY", "make tools"),
     "jaeger": ("JAEGER", "make tools"),
     "wrk": ("WRK", "apt-get install wrk (done by .ci/run)"),
+    "curl": ("CURL", "apt-get install curl (done by .ci/run)"),
     "vegeta": ("VEGETA", "make tools"),
     "actionlint": ("ACTIONLINT", "make tools"),
     "registry": ("DISTRIBUTION_REGISTRY", "make tools"),

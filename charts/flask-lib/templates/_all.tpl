@@ -5,18 +5,20 @@ or picks single templates (flask-lib.deployment, flask-lib.service, ...) instead
 */}}
 
 {{- define "flask-lib.validate" -}}
-{{- range list "image" "canary" "metrics" "opentelemetry" "autoscaling" "networkPolicy" "serviceAccount" }}
+{{- range list "image" "canary" "preview" "metrics" "opentelemetry" "autoscaling" "networkPolicy" "serviceAccount" }}
 {{- if not (hasKey $.Values .) }}
 {{- fail (printf "flask-lib: value %q is missing; start your values from charts/flask-service/values.yaml" .) }}
 {{- end }}
 {{- end }}
 {{- include "flask-lib.canary.validate" . }}
+{{- include "flask-lib.preview.validate" . }}
 {{- end }}
 
 {{- define "flask-lib.all" -}}
 {{- include "flask-lib.validate" . }}
 {{- $stable := dict "root" . "track" "stable" }}
 {{- $canary := dict "root" . "track" "canary" }}
+{{- $preview := dict "root" . "track" "preview" }}
 {{- $docs := list
   (include "flask-lib.serviceAccount" .)
   (include "flask-lib.configmap" $stable)
@@ -36,6 +38,12 @@ or picks single templates (flask-lib.deployment, flask-lib.service, ...) instead
   (include "flask-lib.service" $canary)
   (include "flask-lib.deployment" $canary)
   (include "flask-lib.ingress" $canary)) }}
+{{- end }}
+{{- if .Values.preview.enabled }}
+{{- $docs = concat $docs (list
+  (include "flask-lib.configmap" $preview)
+  (include "flask-lib.service" $preview)
+  (include "flask-lib.deployment" $preview)) }}
 {{- end }}
 {{- range $docs }}
 {{- if trim . }}

@@ -4,18 +4,18 @@ of what the chart created, so a changed value rolls the pods; referenced (existi
 are not checksummed because the chart cannot see their content at render time.
 */}}
 
-{{/* The ConfigMap data of a track: config.data, with canary.config on top for the canary. */}}
+{{/* The ConfigMap data of a track: config.data, with canary.config / preview.config on top for that track. */}}
 {{- define "flask-lib.configData" -}}
 {{- $v := .root.Values }}
 {{- $data := deepCopy ($v.config.data | default dict) }}
-{{- if eq .track "canary" }}{{ $data = mustMergeOverwrite $data (deepCopy ($v.canary.config | default dict)) }}{{ end }}
+{{- if ne .track "stable" }}{{ $data = mustMergeOverwrite $data (deepCopy ((index $v .track).config | default dict)) }}{{ end }}
 {{- toYaml $data }}
 {{- end }}
 
-{{/* Name of the created ConfigMap a track reads ("" when none): the canary has its own only when it overrides keys. */}}
+{{/* Name of the created ConfigMap a track reads ("" when none): a canary / preview has its own only when it overrides keys. */}}
 {{- define "flask-lib.configMapName" -}}
 {{- $v := .root.Values }}
-{{- if and (eq .track "canary") $v.canary.config }}
+{{- if and (ne .track "stable") (index $v .track).config }}
 {{- include "flask-lib.trackName" . }}
 {{- else if $v.config.data }}
 {{- include "flask-lib.fullname" .root }}
@@ -24,7 +24,7 @@ are not checksummed because the chart cannot see their content at render time.
 
 {{- define "flask-lib.configmap" -}}
 {{- $name := include "flask-lib.configMapName" . }}
-{{- if and $name (or (eq .track "stable") .root.Values.canary.config) }}
+{{- if and $name (or (eq .track "stable") (index .root.Values .track).config) }}
 apiVersion: v1
 kind: ConfigMap
 metadata:

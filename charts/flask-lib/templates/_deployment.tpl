@@ -1,6 +1,7 @@
 {{/*
-The Deployment of one track, called with (dict "root" $ "track" "stable"|"canary").
-The stable Deployment is `<fullname>`, the canary `<fullname>-canary`; their selectors
+The Deployment of one track, called with (dict "root" $ "track" "stable"|"canary"|"preview").
+The stable Deployment is `<fullname>`, the canary `<fullname>-canary`, the blue/green preview
+`<fullname>-preview`; their selectors
 differ only in flaskops.io/track, so each owns its pods and one Service can span both.
 */}}
 
@@ -66,7 +67,12 @@ differ only in flaskops.io/track, so each owns its pods and one Service can span
 {{- define "flask-lib.deployment" -}}
 {{- $root := .root }}{{ $v := $root.Values }}
 {{- $plan := include "flask-lib.canary.plan" $root | fromYaml }}
-{{- $replicas := index $plan .track }}
+{{- $replicas := "" }}
+{{- if eq .track "preview" }}
+{{- $replicas = include "flask-lib.preview.replicas" $root | int }}
+{{- else }}
+{{- $replicas = index $plan .track }}
+{{- end }}
 {{- include "flask-lib.validateVolumes" $root }}
 apiVersion: apps/v1
 kind: Deployment
@@ -89,8 +95,8 @@ spec:
       {{- include "flask-lib.trackSelectorLabels" . | nindent 6 }}
   template:
     metadata:
-      {{- /* the canary's own annotations win on its pods (e.g. the operator's revision id) */ -}}
-      {{- $trackAnnotations := ternary ($v.canary.podAnnotations | default dict) dict (eq .track "canary") }}
+      {{- /* a canary's / preview's own annotations win on its pods (e.g. the operator's revision id) */ -}}
+      {{- $trackAnnotations := (include "flask-lib.trackValues" . | fromYaml).podAnnotations | default dict }}
       {{- $annotations := mustMerge $trackAnnotations (include "flask-lib.checksums" . | fromYaml) (include "flask-lib.otel.podAnnotations" . | fromYaml) ($v.podAnnotations | default dict) }}
       {{- with $annotations }}
       annotations:

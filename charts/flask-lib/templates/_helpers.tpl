@@ -21,11 +21,11 @@ Names, labels and images. Templates that differ per track take a context
 {{- end }}
 {{- end }}
 
-{{/* Name of a per-track object: the fullname for stable, `<fullname>-canary` (still <= 63) for canary. */}}
+{{/* Name of a per-track object: the fullname for stable, `<fullname>-canary` / `<fullname>-preview` (still <= 63) for the others. */}}
 {{- define "flask-lib.trackName" -}}
 {{- $full := include "flask-lib.fullname" .root }}
-{{- if eq .track "canary" }}
-{{- printf "%s-canary" ($full | trunc 56 | trimSuffix "-") }}
+{{- if ne .track "stable" }}
+{{- printf "%s-%s" ($full | trunc 55 | trimSuffix "-") .track }}
 {{- else }}
 {{- $full }}
 {{- end }}
@@ -64,13 +64,18 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 flaskops.io/service: {{ include "flask-lib.fullname" .root }}
 {{- end }}
 
-{{/* The image values of a track: canary fields fall back to the stable repository. */}}
+{{/* The values of a second track (`canary` or `preview`): image, env, config, podAnnotations; empty for stable. */}}
+{{- define "flask-lib.trackValues" -}}
+{{- if ne .track "stable" }}{{ toYaml (index .root.Values .track) }}{{ end }}
+{{- end }}
+
+{{/* The image values of a track: canary / preview fields fall back to the stable repository. */}}
 {{- define "flask-lib.imageValues" -}}
 {{- $img := .root.Values.image }}
-{{- if eq .track "canary" }}
-{{- $c := .root.Values.canary.image }}
+{{- if ne .track "stable" }}
+{{- $c := (index .root.Values .track).image }}
 {{- if not (or $c.tag $c.digest) }}
-{{- fail "canary.image.tag or canary.image.digest is required when canary.enabled is true" }}
+{{- fail (printf "%s.image.tag or %s.image.digest is required when %s.enabled is true" .track .track .track) }}
 {{- end }}
 {{- dict "repository" (default $img.repository $c.repository) "tag" $c.tag "digest" $c.digest | toYaml }}
 {{- else }}

@@ -5,10 +5,10 @@ replaces the generated one of that name. OTEL_RESOURCE_ATTRIBUTES comes last so 
 $(VAR) references to the Downward API variables resolve.
 */}}
 
-{{/* The user's env for a track: `env`, with `canary.env` replacing same-named entries on the canary. */}}
+{{/* The user's env for a track: `env`, with `canary.env` / `preview.env` replacing same-named entries on that track. */}}
 {{- define "flask-lib.userEnv" -}}
 {{- $v := .root.Values }}
-{{- $override := ternary $v.canary.env (list) (eq .track "canary") | default (list) }}
+{{- $override := (include "flask-lib.trackValues" . | fromYaml).env | default (list) }}
 {{- $names := list }}
 {{- range $override }}{{ $names = append $names .name }}{{ end }}
 {{- $out := list }}

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from flaskops.rollout import bluegreen
+from flaskops.rollout.common import StepBase, consumable, judge
 from flaskops.rollout.state import Decision, RolloutState
 from flaskops.rollout.types import (
     Analysis,
-    CheckResult,
     Commands,
-    Event,
     EventType,
     Observed,
-    Outcome,
     Phase,
     Policy,
     RenderPlan,
@@ -38,6 +37,8 @@ MIN_REQUEUE_S = 1.0
 
 def analysis_due(policy: Policy, state: RolloutState, now: float) -> bool:
     """True when decide() would consume an analysis taken now."""
+    if policy.strategy is Strategy.BLUE_GREEN:
+        return bluegreen.analysis_due(policy, state, now)
     return (
         policy.strategy is Strategy.CANARY
         and not policy.paused
@@ -58,10 +59,13 @@ def decide(
     commands: Commands,
     observed: Observed,
 ) -> Decision:
+    if policy.strategy is Strategy.BLUE_GREEN:
+        return bluegreen.decide(policy, state, desired, now, analysis, commands, observed)
     step = _Step(policy, desired, now)
     s = state
     if s.stable is None:
         s = step.first_deploy(s)
+    s = step.leave_blue_green(s)
     s = step.normalize(s)
     if s.failed_revision is not None and s.failed_revision != desired:
         s = replace(s, failed_revision=None)
@@ -110,23 +114,17 @@ def _percent(s: RolloutState) -> str:
     return f"{s.weight}%"
 
 
-class _Step:
-    """The transitions of one decide() call; collects the events they emit."""
-
-    def __init__(self, policy: Policy, desired: Revision, now: float) -> None:
-        self.policy = policy
-        self.desired = desired
-        self.now = now
-        self.events: list[Event] = []
-
-    def emit(self, type_: EventType, reason: str, message: str) -> None:
-        self.events.append(Event(type=type_, reason=reason, message=message))
+class _Step(StepBase):
+    """The canary transitions of one decide() call."""
 
     # -- stage 0 and bookkeeping ------------------------------------------------------
-    def first_deploy(self, s: RolloutState) -> RolloutState:
-        msg = f"first revision {self.desired.id} deployed without a canary"
-        self.emit(EventType.NORMAL, "Deployed", msg)
-        return replace(s, stable=self.desired, canary=None, message=msg)
+    def leave_blue_green(self, s: RolloutState) -> RolloutState:
+        """The strategy changed away from blueGreen: its preview goes, stable stays."""
+        if s.preview is None:
+            return s
+        msg = f"preview {s.preview.id} removed: strategy is now {self.policy.strategy}"
+        self.emit(EventType.NORMAL, "PreviewCancelled", msg)
+        return replace(s, preview=None, switched_at=None, preview_replicas=0, message=msg)
 
     def normalize(self, s: RolloutState) -> RolloutState:
         """Re-read the policy: steps or the gate may have been edited mid-rollout."""
@@ -253,63 +251,30 @@ class _Step:
 
     # -- stage 4 ----------------------------------------------------------------------
     def hold(self, s: RolloutState) -> RolloutState:
-        msg = f"paused by spec.rollout.paused; {_describe(s, self.desired)}"
-        if not s.paused:
-            self.emit(EventType.NORMAL, "Paused", msg)
-        return replace(s, paused=True, message=msg)
+        return self.hold_paused(s, _describe(s, self.desired))
 
     # -- stage 5 ----------------------------------------------------------------------
     def analyse(
         self, s: RolloutState, analysis: Analysis | None, observed: Observed
     ) -> RolloutState:
         canary = s.canary
-        if (
-            analysis is None
-            or canary is None
-            or s.promoting
-            or s.next_analysis_at is None
-            or analysis.at < s.next_analysis_at  # stale, or already consumed
-        ):
+        if canary is None or s.promoting or analysis is None or not consumable(s, analysis):
             return s
-        if not observed.canary_ready:
-            # Traffic to pods that are not ready proves nothing: never let it pass.
-            not_ready = CheckResult(
-                name="canaryReady",
-                query="",
-                value=None,
-                threshold="canary pods ready",
-                outcome=Outcome.INCONCLUSIVE,
-                detail="canary pods not ready",
-            )
-            analysis = replace(analysis, checks=(*analysis.checks, not_ready))
-        s = replace(
+        j = judge(
+            self.policy,
             s,
-            last_analysis=analysis,
-            next_analysis_at=max(self.now, analysis.at) + self.policy.interval_s,
+            analysis,
+            self.now,
+            ready=observed.canary_ready,
+            track="canary",
+            where=f"at {_percent(s)}",
         )
-        verdict, p = analysis.verdict, self.policy
-        bad = ", ".join(_check_summary(c) for c in analysis.checks if c.outcome is not Outcome.PASS)
-        if analysis.severe:
-            return self._rollback(s, f"severe breach ({bad})")
-        if verdict is Outcome.FAIL:
-            n = s.failed_checks + 1
-            s = replace(s, failed_checks=n)
-            if n >= p.failure_threshold:
-                return self._rollback(s, f"{n} failed analyses ({bad})")
-            msg = f"analysis failed {n}/{p.failure_threshold} at {_percent(s)}, holding ({bad})"
-            self.emit(EventType.WARNING, "AnalysisFailed", msg)
-            return replace(s, message=msg)
-        if verdict is Outcome.INCONCLUSIVE:
-            n = s.inconclusive_checks + 1
-            s = replace(s, inconclusive_checks=n)
-            if n >= p.inconclusive_limit:
-                return self._rollback(s, f"{n} inconclusive analyses ({bad or 'no checks'})")
-            msg = (
-                f"analysis inconclusive {n}/{p.inconclusive_limit} at {_percent(s)}, "
-                f"holding ({bad or 'no checks'})"
-            )
-            self.emit(EventType.WARNING, "AnalysisInconclusive", msg)
-            return replace(s, message=msg)
+        s, p = j.state, self.policy
+        if j.rollback is not None:
+            return self._rollback(s, j.rollback)
+        if j.hold is not None:
+            self.events.append(j.hold)
+            return s
         if s.awaiting_promotion:
             return s  # the canary keeps being analysed while it waits for a human
         if s.step + 1 < len(p.steps):
@@ -337,11 +302,6 @@ class _Step:
         msg = f"revision {s.stable.id} is stable and serves all traffic"
         self.emit(EventType.NORMAL, "PromotionComplete", msg)
         return self._no_canary(replace(s, message=msg))
-
-
-def _check_summary(c: CheckResult) -> str:
-    value = "no data" if c.value is None else f"{c.value:g}"
-    return f"{c.name}={value} {c.outcome}" + (f" [{c.detail}]" if c.detail else "")
 
 
 def _describe(s: RolloutState, desired: Revision | None = None) -> str:

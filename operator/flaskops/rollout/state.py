@@ -21,6 +21,10 @@ class RolloutState:
     next_analysis_at: when the next analysis is due (the interval clock).
     failed_revision: the last rolled-back revision, kept until the desired revision changes.
     desired: the revision last asked for (may differ from stable and canary while paused).
+    preview / switched_at / preview_replicas (blueGreen): the preview track's revision, when
+    the active Service switched to it (None: the active Service still selects stable), and
+    the size it was given (the stable track's when it started). For blueGreen `step` counts
+    the preview's passing analyses.
     """
 
     phase: Phase = Phase.READY
@@ -39,11 +43,24 @@ class RolloutState:
     awaiting_promotion: bool = False
     message: str = ""
     last_analysis: Analysis | None = None
+    preview: Revision | None = None
+    switched_at: float | None = None
+    preview_replicas: int = 0
 
     @property
     def promoting(self) -> bool:
         # During a promotion both tracks run the new revision until the stable one is ready.
         return self.canary is not None and self.canary == self.stable
+
+    @property
+    def committed(self) -> bool:
+        """blueGreen: the stable track is being moved to the preview's revision; no way back."""
+        return self.preview is not None and self.preview == self.stable
+
+    @property
+    def switched(self) -> bool:
+        """blueGreen: the active Service selects the preview track."""
+        return self.preview is not None and self.switched_at is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +80,9 @@ class RolloutState:
             "awaitingPromotion": self.awaiting_promotion,
             "message": self.message,
             "lastAnalysis": self.last_analysis.to_dict() if self.last_analysis else None,
+            "preview": self.preview.to_dict() if self.preview else None,
+            "switchedAt": self.switched_at,
+            "previewReplicas": self.preview_replicas,
         }
 
     @classmethod
@@ -86,6 +106,9 @@ class RolloutState:
             awaiting_promotion=bool(data.get("awaitingPromotion", False)),
             message=str(data.get("message", "")),
             last_analysis=Analysis.from_dict(data.get("lastAnalysis")),
+            preview=Revision.from_dict(data.get("preview")),
+            switched_at=_opt_float(data.get("switchedAt")),
+            preview_replicas=int(data.get("previewReplicas", 0)),
         )
 
 

@@ -28,6 +28,7 @@ class Phase(StrEnum):
 class Strategy(StrEnum):
     CANARY = "canary"
     ROLLING = "rolling"
+    BLUE_GREEN = "blueGreen"
 
 
 class Outcome(StrEnum):
@@ -91,6 +92,10 @@ class Policy:
     # The analysis' rate() window: a new canary's first analysis waits at least this long,
     # so the window holds none of the samples of the canary before it (same track label).
     window_s: float = 60.0
+    # blueGreen: passing analyses of the preview before the switch, and how long the old
+    # track stays up after it (an abort in that time switches straight back).
+    analyses: int = 3
+    scale_down_delay_s: float = 30.0
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -105,23 +110,35 @@ class Policy:
             raise ValueError("rollout.analysis.failureThreshold: must be at least 1")
         if self.inconclusive_limit < 1:
             raise ValueError("rollout.analysis.inconclusiveLimit: must be at least 1")
+        if self.analyses < 1:
+            raise ValueError("rollout.blueGreen.analyses: must be at least 1")
+        if self.scale_down_delay_s < 0:
+            raise ValueError("rollout.blueGreen.scaleDownDelay: must not be negative")
 
     @classmethod
     def from_spec(cls, rollout: Mapping[str, Any] | None) -> Policy:
         """Read FlaskService spec.rollout (missing keys take the defaults above)."""
         rollout = rollout or {}
         canary = rollout.get("canary") or {}
+        blue_green = rollout.get("blueGreen") or {}
         analysis = rollout.get("analysis") or {}
         defaults = cls()
+        strategy = Strategy(rollout.get("strategy", defaults.strategy))
+        # interval and manualGate mean the same for both strategies; each reads its own section.
+        own = blue_green if strategy is Strategy.BLUE_GREEN else canary
         return cls(
-            strategy=Strategy(rollout.get("strategy", defaults.strategy)),
+            strategy=strategy,
             steps=tuple(int(s) for s in canary.get("steps", defaults.steps)),
-            interval_s=parse_duration(canary.get("interval", defaults.interval_s)),
+            interval_s=parse_duration(own.get("interval", defaults.interval_s)),
             failure_threshold=int(analysis.get("failureThreshold", defaults.failure_threshold)),
             inconclusive_limit=int(analysis.get("inconclusiveLimit", defaults.inconclusive_limit)),
-            manual_gate=bool(canary.get("manualGate", defaults.manual_gate)),
+            manual_gate=bool(own.get("manualGate", defaults.manual_gate)),
             paused=bool(rollout.get("paused", defaults.paused)),
             window_s=parse_duration(analysis.get("window", defaults.window_s)),
+            analyses=int(blue_green.get("analyses", defaults.analyses)),
+            scale_down_delay_s=parse_duration(
+                blue_green.get("scaleDownDelay", defaults.scale_down_delay_s)
+            ),
         )
 
 
@@ -233,6 +250,8 @@ class Observed:
     stable_ready: bool = False
     canary_ready: bool = False
     stable_revision: str | None = None
+    preview_ready: bool = False
+    stable_replicas: int = 0  # the stable Deployment's replicas (the HPA's choice, if any)
 
 
 @dataclass(frozen=True)
@@ -240,6 +259,10 @@ class RenderPlan:
     stable: Revision
     canary: Revision | None
     weight: int
+    # blueGreen: the preview track, whether the active Service selects it, and its size.
+    preview: Revision | None = None
+    preview_active: bool = False
+    preview_replicas: int = 0
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,15 @@ def test_canary_steps_advance_and_objects_match_the_weight(
                     namespace,
                 )
             else:
-                assert rendered == weight
+                # The route gives the canary its weight once its pods are ready (a router
+                # would answer its share with 503s before): wait for that, then exactly w.
+                kubectl.wait_for(
+                    f"flaskservice/{NAME}",
+                    lambda o, w=weight: RENDERED_WEIGHT[traffic](kubectl, namespace) == w,
+                    "-n",
+                    namespace,
+                    timeout=30,
+                )
             seen.append(weight)
         assert seen == STEPS
         final = kubectl.wait_for(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flaskops.cli import bar, render_status
-from flaskops.rollout import RenderPlan, Strategy
+from flaskops.rollout import RenderPlan, Revision, Strategy
 from flaskops.runtime import merge_patch
 from flaskops.tracks import (
     REVISION_ANNOTATION,
@@ -138,3 +140,65 @@ def test_status_view_shows_step_weight_and_each_check() -> None:
     assert "no data" in text
     assert bar(0).startswith("[.")
     assert bar(100).endswith("] 100%")
+
+
+def _two_revisions() -> tuple[dict[str, Any], Revision, Revision, dict[str, dict[str, Any]]]:
+    old = desired_revision(SPEC, "d")
+    new_spec = {**SPEC, "image": {"repository": "r/catalog", "tag": "2.0"}}
+    new = desired_revision(new_spec, "d")
+    return new_spec, old, new, {old.id: track_values(SPEC), new.id: track_values(new_spec)}
+
+
+def test_a_routed_canary_gets_no_traffic_until_its_pods_are_ready() -> None:
+    new_spec, old, new, remembered = _two_revisions()
+    plan = RenderPlan(old, new, 50)
+    held = render_values(new_spec, plan, "gatewayAPI", remembered, canary_ready=False)
+    assert held["canary"]["weight"] == 0
+    assert held["canary"]["replicaCount"] == 2  # sized for 50 % of 3 stable pods: ceil(1.5)
+    ready = render_values(new_spec, plan, "gatewayAPI", remembered, canary_ready=True)
+    assert ready["canary"]["weight"] == 50
+    assert "replicaCount" not in ready["canary"]
+    # With the replica split the weight is the canary's size: never held at 0.
+    split = render_values(new_spec, plan, "replicas", remembered, canary_ready=False)
+    assert split["canary"]["weight"] == 50
+
+
+def test_preview_values_carry_its_revision_size_and_the_switch() -> None:
+    new_spec, old, new, remembered = _two_revisions()
+    plan = RenderPlan(old, None, 0, preview=new, preview_active=True, preview_replicas=3)
+    values = render_values(new_spec, plan, "replicas", remembered)
+    assert values["canary"] == {"enabled": False}
+    assert values["image"]["tag"] == "1.0"
+    assert values["preview"] == {
+        "enabled": True,
+        "active": True,
+        "image": {"repository": "r/catalog", "tag": "2.0"},
+        "replicaCount": 3,
+        "env": [{"name": "A", "value": "1"}],
+        "config": {"K": "v"},
+        "podAnnotations": {REVISION_ANNOTATION: new.id},
+    }
+    none = render_values(SPEC, RenderPlan(old, None, 0), "replicas", remembered)
+    assert none["preview"] == {"enabled": False}
+
+
+def test_status_view_shows_the_preview_and_the_active_track() -> None:
+    obj = {
+        "metadata": {"name": "catalog", "namespace": "shop"},
+        "spec": {"rollout": {"strategy": "blueGreen"}},
+        "status": {
+            "phase": "Promoting",
+            "conditions": [{"type": "Ready", "status": "False"}],
+            "rollout": {
+                "stable": {"image": "r/catalog:1.0", "id": "aaaa"},
+                "preview": {"image": "r/catalog:2.0", "id": "bbbb"},
+                "switchedAt": 100.0,
+                "step": 3,
+            },
+        },
+    }
+    text = render_status(obj)
+    assert "  preview: r/catalog:2.0  (bbbb)" in text
+    assert "active Service -> preview  passed analyses: 3" in text
+    obj["status"]["rollout"]["switchedAt"] = None
+    assert "active Service -> stable" in render_status(obj)
