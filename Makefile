@@ -85,3 +85,7 @@ profile-instrumentation: tools venv ## where instrument()'s CPU goes, parts togg
 .PHONY: service-requirements
 service-requirements: venv ## re-pin examples/services/requirements.txt to the versions in uv.lock
 	@bash hack/service_requirements.sh
+
+.PHONY: bench-workers
+bench-workers: venv ## sync vs gthread vs gevent vs uvicorn+a2wsgi on the reference services (~2 min); writes docs/benchmarks.md
+	$(UV) run --frozen python hack/bench_workers.py $(BENCH_ARGS)
