@@ -11,7 +11,8 @@ Endpoints (the reference services, examples/services):
 Every model runs 2 worker processes; only the model under test changes (the config each
 row used is printed in the table). Load: wrk, 1 thread, 16 connections, closed loop. Each
 round starts fresh processes for every model, in an order that rotates from round to
-round; the table gives medians over the rounds. Memory is each worker's PSS (proportional
+round; the table gives medians over the rounds (written to docs/benchmarks.md and quoted,
+the same block, by the article examples/articles/running-flask-in-production). Memory is each worker's PSS (proportional
 set size: shared pages split between the processes sharing them) after the load, from
 /proc/<pid>/smaps_rollup. Services under test pinned to CPU 0, wrk and the I/O endpoint's
 catalog to CPU 1. Results replace only this benchmark's section of docs/benchmarks.md.
@@ -39,6 +40,7 @@ from tests.support.services import RunningService, service_env, start_service  #
 from tests.support.tools import find  # noqa: E402
 
 ADAPTER_DIR = REPO / "examples" / "articles" / "running-flask-in-production"
+ARTICLE = ADAPTER_DIR / "README.md"  # quotes the same block, between the same markers
 BEGIN = "<!-- bench-workers:begin -->"
 END = "<!-- bench-workers:end -->"
 HEADING = "## Worker models (`make bench-workers`)"
@@ -229,8 +231,12 @@ def main() -> None:
                     f"p99 {sample.p99_ms:7.1f} ms  errors {sample.errors}  PSS {pss:.1f} MiB",
                     flush=True,
                 )
-    write_section(args.output, render(results, args))
-    print(f"wrote {args.output}")
+    block = render(results, args)
+    write_section(args.output, block)
+    text = ARTICLE.read_text()
+    before, rest = text.split(BEGIN, 1)
+    ARTICLE.write_text(before + block.rstrip("\n") + rest.split(END, 1)[1])
+    print(f"wrote {args.output} and {ARTICLE.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ All steps run in ONE bash (`-euo pipefail`), so a variable or a background proce
 by one step is there for the next. Each step's stdout and stderr (merged, as a terminal
 shows them) are cut apart by marker lines the runner echoes between steps.
 
-Loopback ports in the text (127.0.0.1:80xx) are moved to free ones before running, and
+Loopback ports in the text (127.0.0.1:80xx, and `--port 80xx`) are moved to free ones before running, and
 moved back in the output before comparing, so the shown output can name the ports a reader
 uses. Steps a machine without a container engine cannot run are marked in the article
 with an HTML comment right above the fence, which the reader does not see but the runner
@@ -50,7 +50,7 @@ _FENCE = re.compile(
     re.S | re.M,
 )
 _OUTPUT_LANGS = {"text", "console", "output"}
-_PORT = re.compile(r"127\.0\.0\.1:(80\d\d)")
+_PORT = re.compile(r"(?:127\.0\.0\.1:|--port[ =])(80\d\d)\b")
 # Variables a developer's shell might carry that would change what the commands do.
 _ISOLATED_PREFIXES = (
     "OTEL_",
@@ -126,7 +126,8 @@ def bash_blocks(path: Path, heading: str | None = None) -> str:
 
 
 def move_ports(script: str, pattern: re.Pattern[str] = _PORT) -> tuple[str, dict[str, str]]:
-    """The script with each distinct 127.0.0.1:80xx port replaced by a free one, and the map."""
+    """The script with each distinct 80xx port of 127.0.0.1:80xx or `--port 80xx` replaced by a
+    free one (the same one everywhere it occurs), and the map."""
     ports = {p: str(free_port()) for p in sorted(set(pattern.findall(script)))}
 
     def swap(m: re.Match[str]) -> str:
@@ -297,3 +298,39 @@ def word_count(path: Path) -> int:
     """Words of prose and code an article holds (the plan's lengths are 1,100 to 4,000)."""
     text = re.sub(r"<!--.*?-->", "", path.read_text(), flags=re.S)
     return len(re.findall(r"\S+", text))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m tests.articles.runner ARTICLE [HEADING] [--write]`: run the runnable steps
+    and print each one's output, for writing the shown blocks (marked steps are listed, not
+    run); --write puts each output into the article's shown block after its step."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    write = "--write" in args
+    args = [a for a in args if a != "--write"]
+    path = Path(args[0])
+    steps = article_steps(path, args[1] if len(args) > 1 else None)
+    runnable = [s for s in steps if not s.needs]
+    env = {"KUBECONFIG": os.environ["KUBECONFIG"]} if "KUBECONFIG" in os.environ else {}
+    run = run_steps(runnable, env=env, timeout=600)
+    text = path.read_text()
+    for step, out in zip(runnable, run.outputs, strict=True):
+        print(f"===== line {step.line}: {step.command.splitlines()[0]}")
+        print(out, end="" if out.endswith("\n") else "\n")
+        if write and step.shown is not None:
+            actual = out.strip("\n") + "\n"
+            text = text.replace(
+                f"{step.command}```\n\n```text\n{step.shown}```",
+                f"{step.command}```\n\n```text\n{actual}```",
+                1,
+            )
+    for step in steps:
+        if step.needs:
+            print(f"===== line {step.line}: not run ({step.needs})")
+    if write:
+        path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
