@@ -33,8 +33,12 @@ cluster-down: ## delete the local control plane
 	@bash hack/cluster.sh down
 
 .PHONY: demo
-demo: tools venv chart-deps ## canary demo on the local control plane (no container engine)
+demo: tools venv chart-deps ## canary demo on the local control plane (no container engine); KIND=1: on kind (needs Docker/Podman)
+ifeq ($(KIND),1)
+	@bash hack/kind-demo.sh $(if $(DOWN),down)
+else
 	@$(UV) run --frozen python hack/demo.py
+endif
 
 # Charts with file:// dependencies; the packaged charts/*/charts/*.tgz are built, never committed.
 CHARTS_WITH_DEPS := charts/flask-service charts/flask-lib-test
