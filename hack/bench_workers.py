@@ -165,16 +165,7 @@ def measure(wrk: str, endpoint: str, model: str, duration: int) -> tuple[Sample,
         # stalled host it may complete no request, so wrk prints no latencies at all.
         with contextlib.suppress(KeyError):
             run_wrk(wrk, url, 1, CONNECTIONS)
-        for _ in range(2):
-            try:
-                sample = run_wrk(wrk, url, duration, CONNECTIONS, [service])
-                break
-            except KeyError:
-                # wrk printed no latency distribution (it happens when the shared host
-                # stalls the run); one retry, then the error stands.
-                continue
-        else:
-            sample = run_wrk(wrk, url, duration, CONNECTIONS, [service])
+        sample = run_wrk(wrk, url, duration, CONNECTIONS, [service])
         return sample, worker_pss_mib(service)
 
 
