@@ -94,3 +94,12 @@ def test_abridged_output_must_appear_in_order() -> None:
     assert_contains_shown("a\nc", "a\nb\nc\n")
     with pytest.raises(AssertionError, match="'a'"):
         assert_contains_shown("c\na", "a\nb\nc\n")
+
+
+def test_port_flags_move_with_the_addresses_they_serve() -> None:
+    moved, ports = move_ports(
+        "uvicorn --port 8002 & curl http://127.0.0.1:8002/ :8002x --port 9000"
+    )
+    assert set(ports) == {"8002"}
+    assert moved.count(ports["8002"]) == 2
+    assert "--port 9000" in moved
