@@ -108,6 +108,10 @@ def start_uvicorn(name: str, env: dict[str, str]) -> RunningService:
                 "--no-access-log",
                 "--timeout-graceful-shutdown",
                 "20",
+                # The supervisor kills a worker that misses a 5 s health ping; a loaded
+                # shared host misses it while the worker is still importing the app.
+                "--timeout-worker-healthcheck",
+                "60",
             ],
             env=full_env,
             cwd=REPO,
@@ -116,7 +120,7 @@ def start_uvicorn(name: str, env: dict[str, str]) -> RunningService:
             start_new_session=True,
         )
     service = RunningService(name, port, proc, full_env, log_path, WORKERS)
-    service.wait_ready()
+    service.wait_ready(timeout=90)
     return service
 
 
