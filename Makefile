@@ -40,8 +40,12 @@ cluster-down: ## delete the local control plane
 	@bash hack/cluster.sh down
 
 .PHONY: demo
-demo: tools venv chart-deps ## canary demo on the local control plane (no container engine)
+demo: tools venv chart-deps ## canary demo on the local control plane (no container engine); KIND=1: on kind (needs Docker/Podman)
+ifeq ($(KIND),1)
+	@bash hack/kind-demo.sh $(if $(DOWN),down)
+else
 	@$(UV) run --frozen python hack/demo.py
+endif
 
 # Charts with file:// dependencies; the packaged charts/*/charts/*.tgz are built, never committed.
 CHARTS_WITH_DEPS := charts/flask-service charts/flask-lib-test
@@ -138,3 +142,7 @@ gitops-fixtures: tools venv chart-deps ## re-export the FlaskService fixtures of
 .PHONY: bench-operator
 bench-operator: tools venv chart-deps ## N = 100, 300, 1000 FlaskServices vs helm template + apply (~20 min); writes docs/benchmarks.md
 	$(UV) run --frozen python hack/bench_operator.py $(BENCH_ARGS)
+
+.PHONY: bench-workers
+bench-workers: venv ## sync vs gthread vs gevent vs uvicorn+a2wsgi on the reference services (~2 min); writes docs/benchmarks.md
+	$(UV) run --frozen python hack/bench_workers.py $(BENCH_ARGS)

@@ -122,7 +122,8 @@ def run_wrk(
     ).stdout
     cpu = sum(cpu_seconds(s) for s in servers or []) - before
     requests_done = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
-    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    # wrk pads latencies of a second or more with a trailing space ("1.32s ").
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return Sample(

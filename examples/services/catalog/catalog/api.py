@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -36,3 +37,15 @@ def get_item(item_id: int) -> dict[str, Any]:
         log.info("item not found", extra={"item_id": item_id})
         abort(404, description=f"no item {item_id}")
     return item
+
+
+@bp.get("/items/<int:item_id>/digest")
+def item_digest(item_id: int) -> dict[str, Any]:
+    """A CPU-bound answer: the item hashed CATALOG_DIGEST_ROUNDS times, each round a short
+    digest, so the work holds the GIL (unlike one long hash, which releases it)."""
+    item = get_item(item_id)
+    rounds: int = current_app.config["DIGEST_ROUNDS"]
+    digest = repr(sorted(item.items())).encode()
+    for _ in range(rounds):
+        digest = hashlib.sha256(digest).digest()
+    return {"id": item_id, "rounds": rounds, "digest": digest.hex()[:16]}

@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("catalog")
     store = ItemStore.load(settings.items_file)
     app.extensions["catalog.store"] = store
+    app.config["DIGEST_ROUNDS"] = settings.digest_rounds
 
     # Name and version come from OTEL_SERVICE_NAME / SERVICE_VERSION / OTEL_RESOURCE_ATTRIBUTES
     # (what the chart sets); the app name is only the fallback.

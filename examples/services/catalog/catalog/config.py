@@ -10,10 +10,25 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Settings:
     items_file: str | None
+    # CPU work per GET /items/<id>/digest: a pure-Python endpoint the worker-model
+    # measurements need beside the I/O-bound orders -> catalog call.
+    digest_rounds: int = 10000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
             items_file=env.get("CATALOG_ITEMS_FILE") or None,
+            digest_rounds=_positive_int(env, "CATALOG_DIGEST_ROUNDS", 10000),
         )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {raw!r}")
+    return value
