@@ -167,7 +167,7 @@ def test_thresholds_are_values() -> None:
 def test_a_rate_window_needs_two_scrapes_inside_it_in_prometheus_3(tmp_path: Path) -> None:
     """Prometheus 3's range selectors leave out the sample at the window's start (2.x kept
     it): `rate(x[30s])` over 30s scrapes holds one sample and returns nothing, which is why
-    docs/rollouts.md asks for an analysis window of at least 4 scrape intervals."""
+    docs/rollouts.md asks for an analysis window of two scrape intervals or more."""
     series = 'flask_http_request_total{status="200"}'
     case = {
         "evaluation_interval": "30s",
