@@ -7,6 +7,7 @@ would add nothing but conversions.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 from kubernetes import config, dynamic
 from kubernetes.client import ApiClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+
+# A CRD installed later (Gateway API, prometheus-operator) is noticed within this time.
+SERVED_TTL_S = 300.0
 
 
 def api_client() -> ApiClient:
@@ -32,16 +36,27 @@ class Kube:
         # dir; another cluster that once had that URL would leave kinds this one lacks.
         cache = Path(tempfile.mkdtemp(prefix="flaskops-discovery-")) / "discovery.json"
         self.client = dynamic.DynamicClient(api, cache_file=str(cache))  # type: ignore[no-untyped-call]
+        self._served: dict[tuple[str, str], tuple[bool, float]] = {}
 
     def _resource(self, api_version: str, kind: str) -> Any:
         return self.client.resources.get(api_version=api_version, kind=kind)
 
     def served(self, api_version: str, kind: str) -> bool:
+        """Remembered for SERVED_TTL_S: the client re-runs the whole discovery (/version,
+        /apis and every group) on each lookup of a kind that is not served, which made
+        pruning cost dozens of requests per reconcile."""
+        key = (api_version, kind)
+        now = time.monotonic()
+        cached = self._served.get(key)
+        if cached is not None and now - cached[1] < SERVED_TTL_S:
+            return cached[0]
         try:
             self._resource(api_version, kind)
+            served = True
         except ResourceNotFoundError:
-            return False
-        return True
+            served = False
+        self._served[key] = (served, now)
+        return served
 
     def group_versions(self) -> list[str]:
         groups = self.client.request("GET", "/apis").to_dict()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flaskops import observe, prepromotion, tracks
-from flaskops.apply import Applier, Owner
+from flaskops.apply import Applier, Owner, identity
 from flaskops.crd import GROUP, KIND, VERSION
 from flaskops.kube import Kube
 from flaskops.render import Renderer, RenderError
@@ -65,6 +65,7 @@ class Reconciler:
     probe: Probe = prepromotion.send  # blueGreen: the requests sent to the preview
     # uid -> (render hash, time of last apply): skip re-applying what is already there.
     _applied: dict[str, tuple[str, float]] = field(default_factory=dict)
+    _kept: dict[str, frozenset[tuple[str, str, str]]] = field(default_factory=dict)
 
     def reconcile(self, body: Mapping[str, Any], seen: observe.Observation | None = None) -> Result:
         """`seen` is what the watches already know; without it the cluster is read by GETs."""
@@ -154,9 +155,15 @@ class Reconciler:
             return
         applier = Applier(self.kube)
         applier.apply(objects, owner)
-        applier.prune(objects, owner)
+        kept = frozenset(identity(o) for o in objects)
+        # Prune (a LIST per kind) only when the set of objects may have changed: after a
+        # restart (nothing remembered) or when the render's set differs from the last one.
+        if last is None or self._kept.get(owner.uid) != kept:
+            applier.prune(objects, owner)
+        self._kept[owner.uid] = kept
         self._applied[owner.uid] = (digest, now)
 
     def forget(self, uid: str) -> None:
         """Drop what is remembered of an object that went away."""
         self._applied.pop(uid, None)
+        self._kept.pop(uid, None)
