@@ -27,6 +27,9 @@ for b in "$KWOKCTL" "$KWOK_KUBECTL_BINARY"; do
 done
 kubeconfig() { echo "${KWOK_WORKDIR:-$HOME/.kwok}/clusters/$name/kubeconfig.yaml"; }
 
+# One controller-manager and one scheduler: no leader election. With it they exit when a
+# lease renewal misses its deadline (a loaded 2-core host, an apiserver or etcd outage),
+# and then no Pod, ReplicaSet or default ServiceAccount is ever created again.
 up() {
   local kc; kc=$(kubeconfig)
   if "$KWOKCTL" get clusters 2>/dev/null | grep -qx "$name"; then
@@ -45,6 +48,8 @@ up() {
       --etcd-binary "$(tool etcd TEST_ASSET_ETCD)" \
       --kwok-controller-binary "$(tool kwok KWOK)" \
       --kube-audit-policy "$here/audit-policy.yaml" \
+      --extra-args kube-controller-manager=leader-elect=false \
+      --extra-args kube-scheduler=leader-elect=false \
       --wait 120s >&2
     "$KWOKCTL" "${KWOKCTL_ARGS[@]}" scale node --name "$name" --replicas "$nodes" >&2
     echo "cluster $name created in $((SECONDS - start))s: etcd, kube-apiserver," \
