@@ -138,6 +138,7 @@ def start_service(
     wait_for: str | None = "/readyz",
     log_dir: Path | None = None,
     cpus: str | None = None,
+    port: int | None = None,
 ) -> RunningService:
     """Start examples/services/<name> under gunicorn on a free loopback port.
 
@@ -145,12 +146,13 @@ def start_service(
     PROMETHEUS_MULTIPROC_DIR are set for you; OTEL_TRACES_EXPORTER=none unless you pass an
     OTLP endpoint). `wait_for=None` returns without waiting (e.g. a service that must
     start unready); otherwise returns when that path answers 200. `cpus` pins the master
-    and its workers with taskset (benchmarks).
+    and its workers with taskset (benchmarks). `port`: a port picked in advance (a service
+    that must know its own URL, e.g. the token issuer's `iss`).
     """
     conf = SERVICES_DIR / name / "gunicorn.conf.py"
     if not conf.is_file():
         raise FileNotFoundError(f"no service {name!r}: {conf} missing")
-    port = free_port()
+    port = port or free_port()
     full_env = service_env(name, port, workers, env or {})
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"svc-{name}-"))
     log_path = log_dir / f"{name}-{port}.log"

@@ -23,6 +23,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "promtool": ("PROMTOOL", "apt-get install prometheus (done by .ci/run)"),
     "wrk": ("WRK", "apt-get install wrk (done by .ci/run)"),
     "vegeta": ("VEGETA", "make tools"),
+    "redis-server": ("REDIS_SERVER", "apt-get install redis-server (done by .ci/run)"),
 }
 
 
