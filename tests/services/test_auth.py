@@ -231,7 +231,11 @@ def test_key_rotation_old_tokens_refused_after_retirement(
         requests.get(f"{orders.url}/orders/3", headers=bearer(alice), timeout=5).status_code == 200
     )
 
-    new_kid = keys("rotate", keys_dir)["active"]
+    # Published a JWKS cache lifetime before it signs: catalog knows it before any token has it.
+    new_kid = keys("rotate", keys_dir, "--publish-only")["new"]
+    assert keys("list", keys_dir)["active"] == old_kid
+    time.sleep(1.5)
+    assert keys("activate", keys_dir, new_kid)["published"] == sorted([old_kid, new_kid])
     new = client_token(issuer.url, "orders", audience="catalog")["access_token"]
     assert jwt.get_unverified_header(new)["kid"] == new_kid != old_kid
     # Both keys are published during the overlap: old and new tokens verify.

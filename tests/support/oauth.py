@@ -16,7 +16,7 @@ import requests
 from tests.support.services import REPO
 
 SHOP_REDIRECT = (
-    "http://127.0.0.1:8080/callback"  # shop-web's registered redirect (demo-config.json)
+    "http://localhost:8080/callback"  # shop-web's registered redirect (demo-config.json)
 )
 DEMO_SECRETS = {"orders": "orders-demo-secret", "catalog-admin": "catalog-admin-demo-secret"}
 

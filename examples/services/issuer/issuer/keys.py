@@ -2,9 +2,15 @@
 a file `active` naming the one that signs. Every key in the directory is published in the
 JWKS, so tokens signed before a rotation keep verifying until their key is retired.
 
-    python -m issuer.keys rotate --dir KEYS   # new key signs; the old one is still published
-    python -m issuer.keys retire --dir KEYS OLD_KID   # old key unpublished: its tokens fail
+    python -m issuer.keys rotate --publish-only --dir KEYS   # new key published, not signing yet
+    python -m issuer.keys activate --dir KEYS NEW_KID        # it signs; the old one stays published
+    python -m issuer.keys retire --dir KEYS OLD_KID          # old key unpublished: its tokens fail
+    python -m issuer.keys rotate --dir KEYS                  # publish and sign at once
     python -m issuer.keys list --dir KEYS
+
+Publishing a key one JWKS cache lifetime before it signs means no service ever sees a
+`kid` it does not know yet; retiring the old one a token lifetime after it stopped signing
+means no valid token is cut off.
 
 Key generation, PEM and JWK encoding are the cryptography package's and PyJWT's.
 """
@@ -53,7 +59,7 @@ class KeyRing:
         if not (self.dir / "active").exists():
             self.rotate()
 
-    def rotate(self) -> str:
+    def rotate(self, activate: bool = True) -> str:
         kid = f"{time.strftime('%Y%m%d')}-{secrets.token_hex(3)}"
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(
@@ -62,8 +68,14 @@ class KeyRing:
             serialization.NoEncryption(),
         )
         _write_atomic(self.dir / f"{kid}.pem", pem, mode=0o600)
-        _write_atomic(self.dir / "active", kid.encode())
+        if activate or not (self.dir / "active").exists():
+            self.activate(kid)
         return kid
+
+    def activate(self, kid: str) -> None:
+        if not (self.dir / f"{kid}.pem").exists():
+            raise ValueError(f"no key {kid} in {self.dir}")
+        _write_atomic(self.dir / "active", kid.encode())
 
     def retire(self, kid: str) -> None:
         active, _ = self._load()
@@ -99,8 +111,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m issuer.keys", description="the issuer's signing keys"
     )
-    parser.add_argument("command", choices=["rotate", "retire", "list"])
-    parser.add_argument("kid", nargs="?", help="for retire: the key id to unpublish")
+    parser.add_argument("command", choices=["rotate", "activate", "retire", "list"])
+    parser.add_argument("kid", nargs="?", help="for activate and retire: the key id")
+    parser.add_argument(
+        "--publish-only", action="store_true", help="rotate: publish, do not sign yet"
+    )
     parser.add_argument(
         "--dir", default=os.environ.get("ISSUER_KEYS_DIR"), help="default: $ISSUER_KEYS_DIR"
     )
@@ -109,15 +124,17 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--dir or ISSUER_KEYS_DIR is required")
     ring = KeyRing(args.dir)
     ring.ensure()
+    if args.command in ("activate", "retire") and not args.kid:
+        parser.error(f"{args.command} needs the key id")
     if args.command == "rotate":
-        print(json.dumps({"active": ring.rotate(), "published": ring.kids()}))
+        new = ring.rotate(activate=not args.publish_only)
+        print(json.dumps({"new": new, "active": ring.signing_key()[0], "published": ring.kids()}))
+        return
+    if args.command == "activate":
+        ring.activate(args.kid)
     elif args.command == "retire":
-        if not args.kid:
-            parser.error("retire needs the key id")
         ring.retire(args.kid)
-        print(json.dumps({"retired": args.kid, "published": ring.kids()}))
-    else:
-        print(json.dumps({"active": ring.signing_key()[0], "published": ring.kids()}))
+    print(json.dumps({"active": ring.signing_key()[0], "published": ring.kids()}))
 
 
 if __name__ == "__main__":
