@@ -98,7 +98,12 @@ class RateLimits:
             swallow_errors=s.on_storage_error == "open",
             key_prefix=app.name,
         )  # fmt: skip
-        self.limiter.limit(s.default)(blueprint)
+        # One count per client for the whole API, not one per endpoint.
+        self.limiter.shared_limit(s.default, scope=blueprint.name)(blueprint)
+        if s.storage_uri.startswith("memory://"):
+            log.warning(
+                "rate limits counted per worker process (memory://): with N gunicorn workers N times the limit gets through; use redis://"
+            )
         if s.on_storage_error == "closed":
             app.register_error_handler(redis.exceptions.RedisError, _storage_down)
         log.info(
