@@ -85,3 +85,7 @@ profile-instrumentation: tools venv ## where instrument()'s CPU goes, parts togg
 .PHONY: service-requirements
 service-requirements: venv ## re-pin examples/services/requirements.txt to the versions in uv.lock
 	@bash hack/service_requirements.sh
+
+.PHONY: bench-caching
+bench-caching: venv ## catalog reads: SQLite, 5 ms store, Redis cache, 304 revalidation under wrk (~4 min); writes docs/benchmarks.md
+	$(UV) run --frozen python hack/bench_caching.py $(BENCH_ARGS)

@@ -96,7 +96,12 @@ def _rps(wrk_output: str) -> float:
 
 
 def run_wrk(
-    wrk: str, url: str, duration: int, connections: int, servers: list[RunningService] | None = None
+    wrk: str,
+    url: str,
+    duration: int,
+    connections: int,
+    servers: list[RunningService] | None = None,
+    extra_args: tuple[str, ...] | list[str] = (),
 ) -> Sample:
     before = sum(cpu_seconds(s) for s in servers or [])
     out = subprocess.run(
@@ -109,6 +114,7 @@ def run_wrk(
             f"-c{connections}",
             f"-d{duration}s",
             "--latency",
+            *extra_args,
             url,
         ],
         capture_output=True,
