@@ -45,10 +45,15 @@ VARIANTS: dict[str, tuple[dict[str, str], bool]] = {  # env, revalidate with If-
 
 def store_reads(url: str) -> float:
     text = requests.get(f"{url}/metrics", timeout=5).text
-    return sum(float(v) for v in re.findall(r'^catalog_store_reads_total\{operation="get"\} (\S+)$', text, re.M))
+    return sum(
+        float(v)
+        for v in re.findall(r'^catalog_store_reads_total\{operation="get"\} (\S+)$', text, re.M)
+    )
 
 
-def measure(name: str, redis: RedisServer, wrk: str, duration: int, workdir: Path) -> tuple[Sample, float]:
+def measure(
+    name: str, redis: RedisServer, wrk: str, duration: int, workdir: Path
+) -> tuple[Sample, float]:
     env, revalidate = VARIANTS[name]
     env = {k: v for k, v in env.items() if k != "cache"}
     env["CATALOG_DB"] = str(workdir / f"{name}.db")
@@ -56,7 +61,9 @@ def measure(name: str, redis: RedisServer, wrk: str, duration: int, workdir: Pat
     if VARIANTS[name][0].get("cache"):
         redis.flush()
         env["CATALOG_CACHE_URL"] = redis.url
-    with start_service("catalog", env, workers=2, cpus="0") as svc:
+    # A shared, busy machine can take longer than the tests' 30 s to boot the workers.
+    with start_service("catalog", env, workers=2, cpus="0", wait_for=None) as svc:
+        svc.wait_ready("/readyz", timeout=180)
         url = f"{svc.url}/items/3"
         etag = requests.get(url, timeout=5).headers["ETag"]
         headers = ["-H", f"If-None-Match: {etag}"] if revalidate else []
@@ -94,7 +101,10 @@ def write_section(path: Path, block: str) -> None:
         before, rest = text.split(BEGIN, 1)
         text = before + block.rstrip("\n") + rest.split(END, 1)[1]
     else:
-        text = text.rstrip("\n") + f"\n\n{HEADING}\n\n{__doc__.split(chr(10), 4)[4].strip()}\n\n{block}"
+        text = (
+            text.rstrip("\n")
+            + f"\n\n{HEADING}\n\n{__doc__.split(chr(10), 4)[4].strip()}\n\n{block}"
+        )
     path.write_text(text)
 
 
@@ -117,7 +127,10 @@ def main() -> None:
             for name in names:
                 results[name].append(measure(name, redis, wrk, args.duration, workdir))
                 s = results[name][-1][0]
-                print(f"round {round_no + 1} {name}: {s.rps:.0f} req/s p99 {s.p99_ms:.2f} ms", flush=True)
+                print(
+                    f"round {round_no + 1} {name}: {s.rps:.0f} req/s p99 {s.p99_ms:.2f} ms",
+                    flush=True,
+                )
     finally:
         redis.stop()
     block = render(results, args.duration, args.rounds)

@@ -22,7 +22,9 @@ def test_article_length_is_in_plan() -> None:
 
 def test_benchmark_section_has_every_variant_machine_and_date() -> None:
     text = (REPO / "docs" / "benchmarks.md").read_text()
-    section = text.split("<!-- bench-caching:begin -->", 1)[1].split("<!-- bench-caching:end -->", 1)[0]
+    section = text.split("<!-- bench-caching:begin -->", 1)[1].split(
+        "<!-- bench-caching:end -->", 1
+    )[0]
     assert re.search(r"Measured \d{4}-\d\d-\d\d on .+ cores", section)
     rows = dict(re.findall(r"^\| (\S+) \| (\d+) \|", section, re.M))
     assert set(rows) == {"sqlite", "db-50ms", "db-50ms+redis", "db-50ms+redis+304", "sqlite+redis"}

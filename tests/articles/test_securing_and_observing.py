@@ -27,7 +27,9 @@ def test_article_length_is_in_plan_and_links_the_group() -> None:
 @pytest.mark.usefixtures("third_party_crds")  # the chart's monitors render on every run
 def test_every_step_prints_what_the_article_shows(kubeconfig: Path, kubectl: Kubectl) -> None:
     # A namespace left by an earlier run on a kept cluster would make `create` fail.
-    kubectl.run("delete", "namespace", "shop-secure", "--ignore-not-found", "--wait=true", check=False)
+    kubectl.run(
+        "delete", "namespace", "shop-secure", "--ignore-not-found", "--wait=true", check=False
+    )
     steps = article_steps(ARTICLE)
     assert not [s for s in steps if s.needs]
     run = run_steps(steps, env={"KUBECONFIG": str(kubeconfig)}, timeout=400)
