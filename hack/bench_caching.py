@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import statistics
 import sys
@@ -73,11 +74,14 @@ def measure(
     return sample, reads / max(total, 1)
 
 
-def render(results: dict[str, list[tuple[Sample, float]]], duration: int, rounds: int) -> str:
+def render(
+    results: dict[str, list[tuple[Sample, float]]], duration: int, rounds: int, load: float
+) -> str:
     med = statistics.median
     lines = [
         BEGIN,
-        f"Measured {dt.date.today().isoformat()} on {machine()}; {rounds} rounds of {duration} s per",
+        f"Measured {dt.date.today().isoformat()} on {machine()} (1-minute load average {load:.1f} at the",
+        f"start: on a shared host, other jobs' load bounds every variant); {rounds} rounds of {duration} s per",
         "variant (variants interleaved), wrk 1 thread 8 connections on CPU 1, catalog (gunicorn,",
         "2 workers x 4 threads, metrics + JSON logs on, access log off) on CPU 0, Redis and",
         "SQLite on the same host. Medians over the rounds.",
@@ -117,6 +121,7 @@ def main() -> None:
     wrk, redis_bin = find("wrk"), find("redis-server")
     if not wrk or not redis_bin:
         sys.exit("needs wrk and redis-server: apt-get install wrk redis-server (done by .ci/run)")
+    load = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="bench-caching-"))
     redis = RedisServer(redis_bin, workdir)
     results: dict[str, list[tuple[Sample, float]]] = {name: [] for name in VARIANTS}
@@ -133,7 +138,7 @@ def main() -> None:
                 )
     finally:
         redis.stop()
-    block = render(results, args.duration, args.rounds)
+    block = render(results, args.duration, args.rounds, load)
     print(block)
     write_section(args.output, block)
 
