@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hack.bench_instrumentation import run_wrk  # noqa: E402
-from hack.bench_report import Sample, machine  # noqa: E402
+from hack.bench_report import Sample, machine, write_section  # noqa: E402
 from tests.support.redis import RedisServer  # noqa: E402
 from tests.support.services import start_service  # noqa: E402
 from tests.support.tools import find  # noqa: E402
@@ -99,19 +99,6 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, block: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        text = before + block.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        text = (
-            text.rstrip("\n")
-            + f"\n\n{HEADING}\n\n{__doc__.split(chr(10), 4)[4].strip()}\n\n{block}"
-        )
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="catalog read caching under wrk")
     parser.add_argument("--duration", type=int, default=10)
@@ -140,7 +127,8 @@ def main() -> None:
         redis.stop()
     block = render(results, args.duration, args.rounds, load)
     print(block)
-    write_section(args.output, block)
+    intro = __doc__.split(chr(10), 4)[4].strip()  # the variants, from this module's docstring
+    write_section(args.output, block, BEGIN, END, f"{HEADING}\n\n{intro}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.articles.runner import ARTICLES, article_steps, assert_shown, run_steps, word_count
+from tests.articles.checks import assert_length_in_plan, assert_runs_as_shown
+from tests.articles.runner import ARTICLES
 from tests.support.kube import Kubectl
 
 ARTICLE = ARTICLES / "securing-and-observing" / "README.md"
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.xdist_group("articles-security-cluster")
 
 
 def test_article_length_is_in_plan_and_links_the_group() -> None:
-    assert 1100 <= word_count(ARTICLE) <= 4000, word_count(ARTICLE)
+    assert_length_in_plan(ARTICLE)
     text = ARTICLE.read_text()
     for slug in ("jwt-and-oauth2", "rate-limiting", "caching-and-performance", "logging-and-metrics",
                  "tracing-with-opentelemetry"):  # fmt: skip
@@ -30,9 +31,4 @@ def test_every_step_prints_what_the_article_shows(kubeconfig: Path, kubectl: Kub
     kubectl.run(
         "delete", "namespace", "shop-secure", "--ignore-not-found", "--wait=true", check=False
     )
-    steps = article_steps(ARTICLE)
-    assert not [s for s in steps if s.needs]
-    run = run_steps(steps, env={"KUBECONFIG": str(kubeconfig)}, timeout=400)
-    for step, out in zip(steps, run.outputs, strict=True):
-        if step.shown is not None:
-            assert_shown(step.shown, out, where=f" (line {step.line})")
+    assert_runs_as_shown(ARTICLE, env={"KUBECONFIG": str(kubeconfig)}, timeout=400)
