@@ -30,7 +30,12 @@ def burst(
 
 
 def limited(env: dict[str, str]) -> RunningService:
-    return start_service("catalog", {"GUNICORN_ACCESS_LOG": "0", **env}, workers=WORKERS)
+    svc = start_service(
+        "catalog", {"GUNICORN_ACCESS_LOG": "0", **env}, workers=WORKERS, wait_for=None
+    )
+    # Four workers booting on a busy shared machine can take longer than the default 30 s.
+    svc.wait_ready("/readyz", timeout=120)
+    return svc
 
 
 def test_redis_storage_allows_exactly_the_limit_across_workers(redis_url: str) -> None:
