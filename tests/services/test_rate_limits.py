@@ -59,8 +59,11 @@ def test_redis_storage_allows_exactly_the_limit_across_workers(redis_url: str) -
 def test_memory_storage_multiplies_the_limit_by_the_workers() -> None:
     with limited({"RATELIMIT_DEFAULT": "5/minute", "RATELIMIT_STORAGE_URI": "memory://"}) as svc:
         answers = burst(svc, 200)
-        # Each worker counts its own 5: the service as a whole lets 4 x 5 through.
-        assert Counter(r.status_code for r in answers) == {200: 5 * WORKERS, 429: 200 - 5 * WORKERS}
+        # Each worker counts its own 5: more than the limit gets through, up to 4 x 5 (exactly
+        # 20 when every worker got at least 5 of the 200; gunicorn does not spread evenly).
+        codes = Counter(r.status_code for r in answers)
+        assert set(codes) == {200, 429}
+        assert 5 < codes[200] <= 5 * WORKERS, codes
 
 
 def test_unreachable_redis_fails_open_by_default() -> None:
