@@ -146,3 +146,7 @@ bench-operator: tools venv chart-deps ## N = 100, 300, 1000 FlaskServices vs hel
 .PHONY: bench-workers
 bench-workers: venv ## sync vs gthread vs gevent vs uvicorn+a2wsgi on the reference services (~2 min); writes docs/benchmarks.md
 	$(UV) run --frozen python hack/bench_workers.py $(BENCH_ARGS)
+
+.PHONY: bench-caching
+bench-caching: venv ## catalog reads: SQLite, 5 ms store, Redis cache, 304 revalidation under wrk (~4 min); writes docs/benchmarks.md
+	$(UV) run --frozen python hack/bench_caching.py $(BENCH_ARGS)

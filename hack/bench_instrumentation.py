@@ -101,7 +101,12 @@ def _rps(wrk_output: str) -> float:
 
 
 def run_wrk(
-    wrk: str, url: str, duration: int, connections: int, servers: list[RunningService] | None = None
+    wrk: str,
+    url: str,
+    duration: int,
+    connections: int,
+    servers: list[RunningService] | None = None,
+    extra_args: tuple[str, ...] | list[str] = (),
 ) -> Sample:
     before = sum(cpu_seconds(s) for s in servers or [])
     out = subprocess.run(
@@ -114,6 +119,7 @@ def run_wrk(
             f"-c{connections}",
             f"-d{duration}s",
             "--latency",
+            *extra_args,
             url,
         ],
         capture_output=True,

@@ -294,13 +294,19 @@ def render(results: dict[str, EndpointResult], args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, results_block: str) -> None:
-    """Replace the results between the markers; a file without them gets the whole section."""
+def write_section(
+    path: Path,
+    results_block: str,
+    begin: str = BEGIN,
+    end: str = END,
+    heading: str = "## Instrumentation overhead (`make bench-instrumentation`)",
+) -> None:
+    """Replace the results between the markers; a file without them gets the whole section
+    (`heading` and the block, which holds the markers). Other benchmarks pass their own."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        text = before + results_block.rstrip("\n") + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        text = before + results_block.rstrip("\n") + rest.split(end, 1)[1]
     else:
-        heading = "## Instrumentation overhead (`make bench-instrumentation`)"
         text = text.rstrip("\n") + f"\n\n{heading}\n\n{results_block}"
     path.write_text(text)

@@ -14,6 +14,7 @@ from tests.support.cluster import cluster_name, delete_cluster, ensure_cluster, 
 from tests.support.kube import Helm, Kubectl
 from tests.support.otel import OtelCollector
 from tests.support.prometheus import Prometheus
+from tests.support.redis import RedisServer
 from tests.support.registry import Registry
 from tests.support.tools import crds_dir, require
 
@@ -100,3 +101,18 @@ def oci_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]
     registry = Registry(require("registry"), tmp_path_factory.mktemp("registry"))
     yield registry
     registry.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port (no persistence); `.url`, `.client()`."""
+    server = RedisServer(require("redis-server"), tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.flush()
+    return redis_server.url

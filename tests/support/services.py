@@ -140,6 +140,7 @@ def start_service(
     cpus: str | None = None,
     python: Path | None = None,
     conf: Path | None = None,
+    port: int | None = None,
 ) -> RunningService:
     """Start examples/services/<name> under gunicorn on a free loopback port.
 
@@ -148,12 +149,13 @@ def start_service(
     OTLP endpoint). `wait_for=None` returns without waiting (e.g. a service that must
     start unready); otherwise returns when that path answers 200. `cpus` pins the master
     and its workers with taskset (benchmarks). `python` runs gunicorn from another venv
-    (tests/support/venvs.py) and `conf` names another app's gunicorn.conf.py.
+    (tests/support/venvs.py) and `conf` names another app's gunicorn.conf.py. `port`: a port
+    picked in advance (a service that must know its own URL, e.g. the token issuer's `iss`).
     """
     conf = conf or SERVICES_DIR / name / "gunicorn.conf.py"
     if not conf.is_file():
         raise FileNotFoundError(f"no service {name!r}: {conf} missing")
-    port = free_port()
+    port = port or free_port()
     full_env = service_env(name, port, workers, env or {})
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"svc-{name}-"))
     log_path = log_dir / f"{name}-{port}.log"

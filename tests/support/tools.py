@@ -32,6 +32,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "git": ("GIT", "apt-get install git (done by .ci/run)"),
     "go": ("GO", "the Go toolchain (.ci/run requires it)"),
     "gpg": ("GPG", "apt-get install gnupg (done by .ci/run)"),
+    "redis-server": ("REDIS_SERVER", "apt-get install redis-server (done by .ci/run)"),
 }
 
 

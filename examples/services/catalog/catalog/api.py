@@ -6,16 +6,19 @@ import hashlib
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, request
+from service_kit.auth import requires
 
-from catalog.store import ItemStore
+from catalog.store import FIELDS, ReadOnlyStore, Store
 
 bp = Blueprint("catalog", __name__)
 log = logging.getLogger(__name__)
+# With AUTH_ISSUER set: which token scope grants which role (service_kit.auth).
+ROLES = {"reader": "catalog:read", "editor": "catalog:write"}
 
 
-def _store() -> ItemStore:
-    store: ItemStore = current_app.extensions["catalog.store"]
+def _store() -> Store:
+    store: Store = current_app.extensions["catalog.store"]
     return store
 
 
@@ -26,11 +29,13 @@ def index() -> dict[str, Any]:
 
 
 @bp.get("/items")
+@requires("reader")
 def list_items() -> dict[str, Any]:
     return {"items": _store().all()}
 
 
 @bp.get("/items/<int:item_id>")
+@requires("reader")
 def get_item(item_id: int) -> dict[str, Any]:
     item = _store().get(item_id)
     if item is None:
@@ -49,3 +54,17 @@ def item_digest(item_id: int) -> dict[str, Any]:
     for _ in range(rounds):
         digest = hashlib.sha256(digest).digest()
     return {"id": item_id, "rounds": rounds, "digest": digest.hex()[:16]}
+
+
+@bp.put("/items/<int:item_id>")
+@requires("editor")
+def put_item(item_id: int) -> dict[str, Any]:
+    body = request.get_json(silent=True) or {}
+    if not all(f in body for f in FIELDS) or not isinstance(body["price_cents"], int):
+        abort(400, description='expected JSON {"name": str, "price_cents": int}')
+    try:
+        item = _store().put(item_id, body)
+    except ReadOnlyStore as exc:
+        abort(405, description=str(exc))
+    log.info("item written", extra={"item_id": item_id})
+    return item

@@ -6,11 +6,14 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, request
+from service_kit.auth import requires
 
 from orders.catalog_client import CatalogClient, CatalogError
 
 bp = Blueprint("orders", __name__)
 log = logging.getLogger(__name__)
+# With AUTH_ISSUER set: which token scope grants which role (service_kit.auth).
+ROLES = {"viewer": "orders:read", "buyer": "orders:write"}
 
 
 def _catalog() -> CatalogClient:
@@ -39,6 +42,7 @@ def index() -> dict[str, Any]:
 
 
 @bp.get("/orders/<int:order_id>")
+@requires("viewer")
 def get_order(order_id: int) -> dict[str, Any]:
     """Orders are derived from their id (no database in a reference service): the item is
     `order_id % 5 + 1` and the quantity `order_id % 3 + 1`, priced live by catalog."""
@@ -48,6 +52,7 @@ def get_order(order_id: int) -> dict[str, Any]:
 
 
 @bp.post("/orders")
+@requires("buyer")
 def create_order() -> tuple[dict[str, Any], int]:
     body = request.get_json(silent=True) or {}
     try:

@@ -11,15 +11,18 @@ from typing import Any
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from orders.service_token import ServiceToken, TokenUnavailable
+
 
 class CatalogError(Exception):
     """catalog did not answer usefully; orders answers 502/504 instead of guessing."""
 
 
 class CatalogClient:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
+    def __init__(self, base_url: str, timeout_s: float, token: ServiceToken | None = None) -> None:
         self.base_url = base_url
         self.timeout_s = timeout_s
+        self.token = token  # orders' own credential for catalog (service_token.py), if any
         # One pooled session per thread: keep-alive to catalog without sharing a Session
         # across gthread worker threads.
         self._local = threading.local()
@@ -37,16 +40,28 @@ class CatalogClient:
         return session
 
     def get_item(self, item_id: int) -> dict[str, Any] | None:
-        try:
-            resp = self._session().get(f"{self.base_url}/items/{item_id}", timeout=self.timeout_s)
-        except requests.RequestException as exc:
-            raise CatalogError(f"catalog unreachable: {exc}") from exc
+        resp = self._get(f"/items/{item_id}")
+        if resp.status_code == 401 and self.token:
+            # Refused token (e.g. signed by a key catalog no longer trusts): one new token, one retry.
+            self.token.invalidate()
+            resp = self._get(f"/items/{item_id}")
         if resp.status_code == 404:
             return None
         if resp.status_code != 200:
             raise CatalogError(f"catalog answered {resp.status_code}")
         item: dict[str, Any] = resp.json()
         return item
+
+    def _get(self, path: str) -> requests.Response:
+        try:
+            headers = self.token.header() if self.token else None
+            return self._session().get(
+                self.base_url + path, timeout=self.timeout_s, headers=headers
+            )
+        except TokenUnavailable as exc:
+            raise CatalogError(f"no token for catalog: {exc}") from exc
+        except requests.RequestException as exc:
+            raise CatalogError(f"catalog unreachable: {exc}") from exc
 
     def ready(self) -> bool:
         """Readiness check: catalog's liveness endpoint answers. Cached for a second so a
