@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-
 from flaskops.tracks import REVISION_LABEL
+
 from tests.support.kube import Kubectl
 from tests.support.prometheus import Prometheus
 from tests.support.services import RunningService, start_service
