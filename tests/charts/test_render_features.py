@@ -175,8 +175,8 @@ def test_a_tracks_own_pod_labels_win_and_stay_out_of_the_selector(track: str) ->
             track: {
                 "enabled": True,
                 "image": {"tag": "2.0"},
-                "weight": 20,
                 "podLabels": {rev: "new-rev"},
+                **({"weight": 20} if track == "canary" else {}),
             },
         }
     )
