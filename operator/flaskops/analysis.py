@@ -1,13 +1,18 @@
 """Canary analysis against Prometheus: PromQL for the checks, and their classification.
 
 Pure part: `AnalysisSpec.from_spec` reads spec.rollout.analysis, `render_query` fills the
-placeholders {{namespace}}, {{service}}, {{track}} and {{window}}, `classify` turns a value
-into a CheckResult. The I/O edge is `query_prometheus` / `run_analysis`, which never raise:
+placeholders {{namespace}}, {{service}}, {{track}}, {{revision}} and {{window}}, `classify`
+turns a value into a CheckResult. The I/O edge is `query_prometheus` / `run_analysis`, which never raise:
 anything short of one clean number is "no value", and no value is inconclusive.
 
 The built-in queries are the project's shared vocabulary (dashboards and alert rules use the
 same): success rate in percent of non-5xx responses, and p99 latency in milliseconds, both
-over the series labelled with the service's namespace, service and track.
+over the series labelled with the service's namespace, service and track, and with the
+analysed revision when it is known. The revision matters right after a promotion: the next
+canary's first analysis would otherwise also read the previous canary's samples (same
+track="canary", still inside the rate() window while its pods drain or before the new pods
+are scraped) and could pass a faulty release on its predecessor's traffic. The operator labels
+every pod with flaskops.io/revision, which the chart's monitors relabel to `revision`.
 
 Before any check, run_analysis asks for the canary's request rate: when Prometheus cannot
 be reached, or the canary served no traffic in the window, every check is inconclusive. A
@@ -26,7 +31,10 @@ import requests
 
 from flaskops.rollout.types import Analysis, CheckResult, Outcome, parse_duration
 
-_SELECTOR = 'namespace="{{namespace}}",service="{{service}}",track="{{track}}"'
+# Dropped from the built-in queries when the revision is not known (a direct call without
+# one): they then select by track alone, as helm-only installs (no revision label) need.
+_REVISION_MATCHER = ',revision="{{revision}}"'
+_SELECTOR = 'namespace="{{namespace}}",service="{{service}}",track="{{track}}"' + _REVISION_MATCHER
 SUCCESS_RATE_QUERY = (
     f'100 * sum(rate(flask_http_request_total{{{_SELECTOR},status!~"5.."}}[{{{{window}}}}]))'
     f" / sum(rate(flask_http_request_total{{{_SELECTOR}}}[{{{{window}}}}]))"
@@ -37,7 +45,7 @@ LATENCY_P99_QUERY = (
 )
 TRAFFIC_QUERY = f"sum(rate(flask_http_request_total{{{_SELECTOR}}}[{{{{window}}}}]))"
 
-PLACEHOLDERS = frozenset({"namespace", "service", "track", "window"})
+PLACEHOLDERS = frozenset({"namespace", "service", "track", "revision", "window"})
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 # Prometheus durations: one or more number+unit pairs, largest unit first (1h30m, 90s).
 _PROM_DURATION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
@@ -156,12 +164,23 @@ def _label_value(value: str) -> str:
 
 
 def render_query(
-    template: str, *, namespace: str, service: str, window: str, track: str = "canary"
+    template: str,
+    *,
+    namespace: str,
+    service: str,
+    window: str,
+    track: str = "canary",
+    revision: str | None = None,
 ) -> str:
+    """Fill the placeholders. Without a revision the built-in queries' revision matcher is
+    dropped, and a custom {{revision}} renders empty (matching series without the label)."""
+    if revision is None:
+        template = template.replace(_REVISION_MATCHER, "")
     values = {
         "namespace": _label_value(namespace),
         "service": _label_value(service),
         "track": _label_value(track),
+        "revision": _label_value(revision or ""),
         "window": window,
     }
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
@@ -240,8 +259,10 @@ def run_analysis(
     service: str,
     now: float,
     track: str = "canary",
+    revision: str | None = None,
 ) -> Analysis:
-    """Run every check for one track of one service; never raises.
+    """Run every check for one track of one service (of one revision, when given); never
+    raises.
 
     `spec` is an AnalysisSpec or a FlaskService spec (its rollout.analysis is read). A spec
     that does not parse gives one inconclusive "analysisSpec" check naming the problem.
@@ -256,7 +277,12 @@ def run_analysis(
 
     def render(template: str) -> str:
         return render_query(
-            template, namespace=namespace, service=service, window=spec.window, track=track
+            template,
+            namespace=namespace,
+            service=service,
+            window=spec.window,
+            track=track,
+            revision=revision,
         )
 
     def all_inconclusive(detail: str) -> Analysis:

@@ -43,7 +43,8 @@ API_VERSION = f"{GROUP}/{VERSION}"
 # whole operator may spend (docs/benchmarks.md).
 FULL_RESYNC_S = float(os.environ.get("FLASKOPS_REAPPLY_SECONDS", "36000"))
 
-Analyze = Callable[[Mapping[str, Any], str, str, float, str], Analysis]
+# (spec, namespace, name, now, track, revision of that track)
+Analyze = Callable[[Mapping[str, Any], str, str, float, str, str | None], Analysis]
 Probe = Callable[[Mapping[str, Any], str, str], CheckResult | None]
 BuildStatus = Callable[..., dict[str, Any]]
 
@@ -92,8 +93,16 @@ class Reconciler:
             probed = (
                 self.probe(spec, namespace, name) if prepromotion_due(policy, state, now) else None
             )
+            # The analysed revision's series only: not a previous canary's, still in the
+            # rate() window right after a promotion (see flaskops.analysis).
+            analysed = state.preview if blue_green else state.canary
             analysis = self.analyze(
-                spec, namespace, name, now, "preview" if blue_green else "canary"
+                spec,
+                namespace,
+                name,
+                now,
+                "preview" if blue_green else "canary",
+                analysed.id if analysed else None,
             )
             if probed is not None:
                 analysis = replace(analysis, checks=(*analysis.checks, probed))

@@ -14,7 +14,8 @@ def _check() -> dict[str, Any]:
     return {
         "type": "object",
         "description": "A custom PromQL check. The query may use {{namespace}}, {{service}}, "
-        "{{track}} and {{window}}; it must return one sample.",
+        "{{track}}, {{revision}} (the analysed track's revision id, the pods' "
+        "flaskops.io/revision label) and {{window}}; it must return one sample.",
         "required": ["name", "query"],
         "properties": {
             "name": {"type": "string", "pattern": "^[a-zA-Z][a-zA-Z0-9_-]{0,62}$"},

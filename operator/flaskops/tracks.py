@@ -20,6 +20,11 @@ from typing import Any
 from flaskops.rollout import Policy, RenderPlan, Revision, Strategy
 
 REVISION_ANNOTATION = "flaskops.io/revision"
+# The same id as a pod label: the monitors relabel it to `revision`, so a track's analysis
+# reads its own revision's series only, never a previous canary's that share track="canary"
+# and are still inside the rate() window (Argo Rollouts' pod-template-hash, for flaskops).
+# Never part of a Deployment selector (immutable): the chart keeps it out.
+REVISION_LABEL = "flaskops.io/revision"
 
 
 def _canonical(value: Any) -> str:
@@ -111,6 +116,9 @@ def render_values(
     pod_annotations = dict(values.get("podAnnotations") or {})
     pod_annotations[REVISION_ANNOTATION] = plan.stable.id
     values["podAnnotations"] = pod_annotations
+    pod_labels = dict(values.get("podLabels") or {})
+    pod_labels[REVISION_LABEL] = plan.stable.id
+    values["podLabels"] = pod_labels
     values["preview"] = _preview_values(plan, remembered)
     if plan.canary is None:
         values["canary"] = {"enabled": False}
@@ -124,6 +132,7 @@ def render_values(
         "env": canary["env"],
         "config": canary["config"]["data"],
         "podAnnotations": {REVISION_ANNOTATION: plan.canary.id},
+        "podLabels": {REVISION_LABEL: plan.canary.id},
     }
     if policy_traffic != "replicas" and not canary_ready:
         values["canary"]["weight"] = 0
@@ -156,6 +165,7 @@ def _preview_values(
         "env": copy.deepcopy(preview["env"]),
         "config": copy.deepcopy(preview["config"]["data"]),
         "podAnnotations": {REVISION_ANNOTATION: plan.preview.id},
+        "podLabels": {REVISION_LABEL: plan.preview.id},
     }
 
 

@@ -165,6 +165,41 @@ def test_pod_annotations_and_labels() -> None:
     assert m.get("Deployment")["spec"]["template"]["metadata"]["labels"]["tier"] == "web"
 
 
+@pytest.mark.parametrize("track", ["canary", "preview"])
+def test_a_tracks_own_pod_labels_win_and_stay_out_of_the_selector(track: str) -> None:
+    # The operator's flaskops.io/revision: per track, relabeled to `revision` by the monitor.
+    rev = "flaskops.io/revision"
+    m = render(
+        {
+            "podLabels": {rev: "stable-rev", "tier": "web", "flaskops.io/track": "x"},
+            track: {
+                "enabled": True,
+                "image": {"tag": "2.0"},
+                "podLabels": {rev: "new-rev"},
+                **({"weight": 20} if track == "canary" else {}),
+            },
+        }
+    )
+    for name, own, revision in (
+        (FULLNAME, "stable", "stable-rev"),
+        (f"{FULLNAME}-{track}", track, "new-rev"),
+    ):
+        deploy = m.get("Deployment", name)
+        labels = deploy["spec"]["template"]["metadata"]["labels"]
+        assert (labels[rev], labels["tier"]) == (revision, "web")
+        assert labels["flaskops.io/track"] == own  # the track labels always win
+        assert rev not in deploy["spec"]["selector"]["matchLabels"]
+        assert rev not in deploy["metadata"]["labels"]
+
+
+def test_monitor_relabels_the_revision_label() -> None:
+    endpoint = render().get("ServiceMonitor")["spec"]["endpoints"][0]
+    assert {
+        "sourceLabels": ["__meta_kubernetes_pod_label_flaskops_io_revision"],
+        "targetLabel": "revision",
+    } in endpoint["relabelings"]
+
+
 def test_hpa_with_cpu_memory_and_custom_metrics() -> None:
     external = {
         "type": "External",

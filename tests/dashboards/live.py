@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from flaskops.rollout.types import parse_duration
 
 from tests.dashboards.model import expand
 from tests.operator.cluster.test_canary_modes import canary_spec
@@ -150,10 +149,8 @@ def canary_rollout(
                 kubectl.wait_for(
                     f"flaskservice/{NAME}", phase("Ready"), "-n", namespace, timeout=120
                 )
-                # The promoted canary's series (100% success, track="canary") stay inside
-                # rate()'s window for one analysis window after its process stops; a new
-                # canary analysed within it would pass on the old one's numbers.
-                time.sleep(parse_duration(spec["rollout"]["analysis"]["window"]) + 2)
+                # At once: the analysis selects the new canary's revision, so the promoted
+                # canary's series still in rate()'s window cannot pass it.
                 spec["image"]["tag"] = "1.2.0"
                 spec["env"] = [{"name": "FAULT_ERROR_RATE", "value": "0.5"}]
                 kubectl.apply(fsvc(spec), "-n", namespace)

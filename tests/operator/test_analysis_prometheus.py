@@ -240,3 +240,45 @@ def test_real_gunicorn_canary_with_errors_fails_and_stable_passes(
     assert bad.verdict is Outcome.FAIL
     assert good.verdict is Outcome.PASS, good
     assert by_name(good)["successRate"][0] == pytest.approx(100.0)
+
+
+def test_a_new_canary_is_judged_on_its_own_revision_not_the_previous_canarys(
+    prometheus: Prometheus, ns: str
+) -> None:
+    """Right after a promotion the previous canary's series (same track="canary") are still
+    inside the rate() window: selected by track alone, its healthy traffic would pass the
+    new, faulty canary. The revision label (the monitors' relabeling of the pods'
+    flaskops.io/revision) keeps them apart."""
+    previous, current = FlaskMetrics(), FlaskMetrics()
+    for endpoint in (previous, current):
+        for status in ("200", "500"):  # series exist at 0 before any traffic
+            endpoint.add(status, 0, 0.05)
+    for revision, endpoint in (("rev-old", previous), ("rev-new", current)):
+        labels = {"namespace": ns, "service": "orders", "track": "canary", "revision": revision}
+        prometheus.add_target(f"{ns}-{revision}", endpoint.address, labels)
+    try:
+        prometheus.wait_for(
+            f'flask_http_request_total{{namespace="{ns}"}}', lambda r: len(r) == 4, timeout=30
+        )
+        previous.add("200", 2000, 0.05)
+        current.add("200", 50, 0.05)
+        current.add("500", 50, 0.05)
+        prometheus.wait_for(
+            f'sum by (revision) (rate(flask_http_request_total{{namespace="{ns}"}}[1m])) > 0',
+            lambda r: len(r) == 2,
+            timeout=30,
+        )
+        s = spec(prometheus.url)
+        mixed = by_name(run_analysis(s, ns, "orders", now=1.0))
+        # The bug this guards against: (2000 + 50) / 2100 passes the 95 % bound.
+        assert mixed["successRate"][1] is Outcome.PASS
+        own = by_name(run_analysis(s, ns, "orders", now=1.0, revision="rev-new"))
+        assert own["successRate"][0] == pytest.approx(50.0, rel=1e-9)
+        assert own["successRate"][1] is Outcome.FAIL
+        gone = run_analysis(s, ns, "orders", now=1.0, revision="rev-unscraped")
+        # New pods not scraped yet: no traffic of theirs, so inconclusive, never a pass.
+        assert gone.verdict is Outcome.INCONCLUSIVE
+    finally:
+        for revision, endpoint in (("rev-old", previous), ("rev-new", current)):
+            prometheus.remove_target(f"{ns}-{revision}")
+            endpoint.close()

@@ -5,7 +5,8 @@ kube-proxy for one FlaskService on that cluster: for each track whose Deployment
 pods it runs the reference service under real gunicorn with the pod template's
 environment (plain values and envFrom ConfigMaps, so fault knobs set in the spec act for
 real), registers it with Prometheus under the labels the chart's monitors give real pods
-(namespace, service, track), and restarts it when the pod template changes. `Traffic`
+(namespace, service, track, and revision from the flaskops.io/revision pod label), and
+restarts it when the pod template changes. `Traffic`
 sends requests to the tracks in the split the cluster objects describe: ready pods per
 track (replicas mode), HTTPRoute backend weights (gatewayAPI) or the canary Ingress weight
 (nginx). What is real: the apiserver, controllers, the operator, helm, gunicorn, Flask,
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from flaskops.tracks import REVISION_LABEL
 
 from tests.support.kube import Kubectl
 from tests.support.prometheus import Prometheus
@@ -111,7 +113,9 @@ class StandIns:
                 self._stop_track(track)
                 continue
             env, version = self._pod_env(deploy)
-            key = repr(sorted(env.items()))
+            pod_labels = deploy["spec"]["template"]["metadata"].get("labels") or {}
+            revision = pod_labels.get(REVISION_LABEL, "")
+            key = repr((sorted(env.items()), revision))
             current = self.tracks.get(track)
             if current and current.key == key:
                 continue
@@ -131,10 +135,18 @@ class StandIns:
             self.prometheus.add_target(
                 f"{self.namespace}-{self.name}-{track}",
                 f"127.0.0.1:{service.port}",
-                {"namespace": self.namespace, "service": self.name, "track": track},
+                self._target_labels(track, revision),
             )
             if current:
                 self._retire(current.service)
+
+    def _target_labels(self, track: str, revision: str) -> dict[str, str]:
+        """What the chart's monitor relabelings give a real pod; no revision label on pods
+        without one (helm-only installs), as a relabeling from an absent label drops it."""
+        labels = {"namespace": self.namespace, "service": self.name, "track": track}
+        if revision:
+            labels["revision"] = revision
+        return labels
 
     def _retire(self, service: RunningService, track: str = "", version: str = "") -> None:
         if self.drain_s <= 0:

@@ -102,9 +102,18 @@ spec:
       annotations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- /* a canary's / preview's own labels win over podLabels (e.g. the operator's
+        flaskops.io/revision, which the monitors relabel to `revision`); the track labels win
+        over both. The Deployment selector stays trackSelectorLabels: it is immutable. */ -}}
+      {{- $trackPodLabels := (include "flask-lib.trackValues" . | fromYaml).podLabels | default dict }}
+      {{- $ownLabels := include "flask-lib.trackLabels" . | fromYaml }}
+      {{- $extraLabels := dict }}
+      {{- range $key, $value := mustMerge $trackPodLabels ($v.podLabels | default dict) }}
+      {{- if not (hasKey $ownLabels $key) }}{{ $_ := set $extraLabels $key $value }}{{ end }}
+      {{- end }}
       labels:
         {{- include "flask-lib.trackLabels" . | nindent 8 }}
-        {{- with $v.podLabels }}
+        {{- with $extraLabels }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
     spec:

@@ -64,7 +64,7 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 flaskops.io/service: {{ include "flask-lib.fullname" .root }}
 {{- end }}
 
-{{/* The values of a second track (`canary` or `preview`): image, env, config, podAnnotations; empty for stable. */}}
+{{/* The values of a second track (`canary` or `preview`): image, env, config, podAnnotations, podLabels; empty for stable. */}}
 {{- define "flask-lib.trackValues" -}}
 {{- if ne .track "stable" }}{{ toYaml (index .root.Values .track) }}{{ end }}
 {{- end }}

@@ -2,7 +2,9 @@
 ServiceMonitor or PodMonitor. Rendered only where the cluster serves monitoring.coreos.com/v1
 (helm install asks the cluster; `helm template` needs `--api-versions monitoring.coreos.com/v1`).
 The relabelings give every series the shared target labels: `service` (flaskops.io/service,
-the same for both tracks, whatever Service the pod sits behind) and `track`.
+the same for both tracks, whatever Service the pod sits behind), `track` and `revision` (the
+operator's flaskops.io/revision pod label: analysis reads only the analysed revision's series,
+not a previous canary's still in the rate() window; absent, so dropped, for helm-only installs).
 */}}
 
 {{- define "flask-lib.monitor.relabelings" -}}
@@ -10,6 +12,8 @@ the same for both tracks, whatever Service the pod sits behind) and `track`.
   targetLabel: service
 - sourceLabels: [__meta_kubernetes_pod_label_flaskops_io_track]
   targetLabel: track
+- sourceLabels: [__meta_kubernetes_pod_label_flaskops_io_revision]
+  targetLabel: revision
 {{- with .Values.metrics.monitor.relabelings }}
 {{ toYaml . }}
 {{- end }}

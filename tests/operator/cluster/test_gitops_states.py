@@ -7,7 +7,6 @@ and both checks are also run on the live object."""
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -104,10 +103,8 @@ def test_flaskservice_states_as_gitops_tools_see_them(
         kubectl.wait_for(
             obj, lambda o: ready(o) and _status(o)["image"].endswith(":1.1.0"), *ns, timeout=120
         )
-        # Let the promoted canary's series age out of the analysis window (10s): otherwise
-        # the next canary's first analysis may still read the healthy 1.1.0 samples.
-        time.sleep(12)
-
+        # No waiting for the promoted canary's series to age out: the analysis selects the
+        # new canary's revision, so the healthy 1.1.0 samples cannot pass 1.2.0.
         spec["image"]["tag"] = "1.2.0"
         spec["env"] = [{"name": "FAULT_ERROR_RATE", "value": "0.5"}]
         kubectl.apply(fsvc(spec), *ns)

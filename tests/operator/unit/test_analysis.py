@@ -8,6 +8,7 @@ import pytest
 from flaskops.analysis import (
     LATENCY_P99_QUERY,
     SUCCESS_RATE_QUERY,
+    TRAFFIC_QUERY,
     AnalysisSpec,
     CheckSpec,
     classify,
@@ -44,6 +45,52 @@ def test_custom_query_placeholders_are_filled_and_label_values_escaped() -> None
         window="30s",
     )
     assert q == 'sum(x{ns="a\\"b", s="orders", t="canary"}[30s])'
+
+
+def test_builtin_queries_select_the_analysed_revision_when_known() -> None:
+    # Right after a promotion the previous canary's series (same track) are still in the
+    # rate() window: with its revision the next canary's analysis reads only its own.
+    sel = 'namespace="shop",service="orders",track="canary",revision="a1b2c3d4e5"'
+    q = render_query(
+        SUCCESS_RATE_QUERY, namespace="shop", service="orders", window="1m", revision="a1b2c3d4e5"
+    )
+    assert q == (
+        f'100 * sum(rate(flask_http_request_total{{{sel},status!~"5.."}}[1m]))'
+        f" / sum(rate(flask_http_request_total{{{sel}}}[1m]))"
+    )
+    p99 = render_query(
+        LATENCY_P99_QUERY, namespace="shop", service="orders", window="1m", revision="r1"
+    )
+    assert 'track="canary",revision="r1"}[1m]' in p99
+    traffic = render_query(
+        TRAFFIC_QUERY,
+        namespace="shop",
+        service="orders",
+        window="1m",
+        track="preview",
+        revision="r2",
+    )
+    assert traffic == (
+        'sum(rate(flask_http_request_total{namespace="shop",service="orders",'
+        'track="preview",revision="r2"}[1m]))'
+    )
+    assert "revision" not in render_query(
+        TRAFFIC_QUERY, namespace="shop", service="orders", window="1m"
+    )
+
+
+def test_custom_checks_may_use_the_revision_placeholder() -> None:
+    spec = AnalysisSpec.from_spec(
+        {"checks": [{"name": "errs", "query": 'sum(e{revision="{{revision}}"})', "max": 0}]}
+    )
+    template = spec.checks[0].query
+    assert render_query(template, namespace="n", service="s", window="1m", revision='r"1') == (
+        'sum(e{revision="r\\"1"})'
+    )
+    # Unknown: empty, so it matches the series without the label (helm-only installs).
+    assert render_query(template, namespace="n", service="s", window="1m") == (
+        'sum(e{revision=""})'
+    )
 
 
 def test_spec_reads_builtins_and_custom_checks() -> None:

@@ -9,6 +9,7 @@ from flaskops.rollout import RenderPlan, Revision, Strategy
 from flaskops.runtime import merge_patch
 from flaskops.tracks import (
     REVISION_ANNOTATION,
+    REVISION_LABEL,
     desired_revision,
     policy,
     referenced_objects,
@@ -68,6 +69,8 @@ def test_stable_renders_its_remembered_revision_and_canary_the_new_one() -> None
     assert values["env"] == [{"name": "A", "value": "1"}]
     assert values["config"] == {"data": {"K": "v"}, "existingConfigMap": "shared"}
     assert values["podAnnotations"][REVISION_ANNOTATION] == old.id
+    # The label the monitors relabel to `revision`: each track's series carry its revision.
+    assert values["podLabels"][REVISION_LABEL] == old.id
     assert values["canary"] == {
         "enabled": True,
         "image": {"repository": "r/catalog", "tag": "2.0"},
@@ -76,6 +79,7 @@ def test_stable_renders_its_remembered_revision_and_canary_the_new_one() -> None
         "env": [{"name": "A", "value": "2"}],
         "config": {"K": "v"},
         "podAnnotations": {REVISION_ANNOTATION: new.id},
+        "podLabels": {REVISION_LABEL: new.id},
     }
     assert "rollout" not in values
     alone = render_values(SPEC, RenderPlan(old, None, 0), "replicas", remembered)
@@ -177,6 +181,7 @@ def test_preview_values_carry_its_revision_size_and_the_switch() -> None:
         "env": [{"name": "A", "value": "1"}],
         "config": {"K": "v"},
         "podAnnotations": {REVISION_ANNOTATION: new.id},
+        "podLabels": {REVISION_LABEL: new.id},
     }
     none = render_values(SPEC, RenderPlan(old, None, 0), "replicas", remembered)
     assert none["preview"] == {"enabled": False}
