@@ -159,6 +159,13 @@ def canary_rollout(
                 )
                 before = operator_errors(prometheus)
                 with rbac_revoked(kubectl, namespace, release):
+                    # The operator is watch-driven: at rest it sends nothing, so a spec change
+                    # (as its user would make) is what makes it render, apply, and fail.
+                    for replicas in (3, spec["replicaCount"]):
+                        kubectl.run(
+                            "patch", f"flaskservice/{NAME}", "-n", namespace, "--type=merge",
+                            "-p", json.dumps({"spec": {"replicaCount": replicas}}),
+                        )  # fmt: skip
                     prometheus.wait_for(
                         "sum(flaskops_reconcile_errors_total)",
                         lambda r: bool(r) and float(r[0]["value"][1]) >= before + 2,

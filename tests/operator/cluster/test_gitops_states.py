@@ -6,6 +6,7 @@ and both checks are also run on the live object."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from tests.gitops import fixtures
 from tests.gitops.health import argocd_health, kstatus
 from tests.operator.cluster.test_canary_modes import canary_spec
 from tests.operator.cluster.test_lifecycle import NAME, fsvc, ready
+from tests.operator.cluster.test_rollouts import guarded_chart
 from tests.support.kube import Kubectl
 from tests.support.operator import OperatorProcess
 from tests.support.prometheus import Prometheus
@@ -114,10 +116,15 @@ def test_flaskservice_states_as_gitops_tools_see_them(
         assert _conds(rolled_back)["Stalled"] == "True"
         states.record("rolled-back", rolled_back)
 
-    # Admission cannot refuse this, the chart does: the operator stalls with RenderFailed.
+    # The CRD refuses every spec it knows the chart cannot render (test_spec_fuzz.py); a
+    # chart with one guard of its own stands in for a chart refusing what the CRD cannot
+    # know, so the operator stalls with RenderFailed.
+    operator.stop()
+    operator.extra_env["FLASKOPS_CHART"] = str(guarded_chart(tmp_path / "guarded"))
+    operator.start()
     spec["image"]["tag"] = "1.0.0"
     del spec["env"]
-    spec["podSecurityContext"] = {"runAsUser": 0}
+    spec["replicaCount"] = 7
     kubectl.apply(fsvc(spec), *ns)
     states.record(
         "render-failed",
@@ -132,13 +139,20 @@ def test_flaskservice_states_as_gitops_tools_see_them(
         ),
     )
 
-    # Deleted while the operator is down: its finalizer holds the object until it returns.
-    operator.stop()
+    # Being deleted: the operator puts no finalizer on a FlaskService (deletes never wait
+    # for it), so a finalizer of someone else's (Argo CD's resources-finalizer, a backup
+    # tool's) is what a GitOps tool sees holding one. Removed, the object goes at once.
+    hold = "test.flaskops.io/hold"
+    kubectl.run(
+        "patch", obj, *ns, "--type=merge", "-p", json.dumps({"metadata": {"finalizers": [hold]}})
+    )
     kubectl.run("delete", obj, *ns, "--wait=false")
     states.record(
         "deleting", kubectl.wait_for(obj, lambda o: "deletionTimestamp" in o["metadata"], *ns)
     )
-    operator.start()
+    kubectl.run(
+        "patch", obj, *ns, "--type=json", "-p", '[{"op": "remove", "path": "/metadata/finalizers"}]'
+    )
     kubectl.run("wait", "--for=delete", obj, *ns, "--timeout=30s")
 
     states.check()
