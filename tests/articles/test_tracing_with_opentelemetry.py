@@ -1,6 +1,7 @@
-"""The tracing article runs as written: a real collector receives orders' and catalog's
-spans as one trace, the logs carry its id, a parent-based sampler follows the caller's
-flag, and the costs it quotes are the rows of docs/benchmarks.md."""
+"""The tracing article runs as written: orders' and catalog's spans go through the shipped
+collector gateway config to a real Jaeger and are read back as one trace from its query
+API, the logs carry its id, a parent-based sampler follows the caller's flag (Jaeger holds
+exactly the sampled traces), and the costs it quotes are the rows of docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -20,5 +21,6 @@ def test_article_length_is_in_plan() -> None:
 
 
 def test_every_step_prints_what_the_article_shows() -> None:
-    require("otelcol-flaskops")
+    require("otelcol-gateway")
+    require("jaeger")
     assert_runs_as_shown(ARTICLE, timeout=400)

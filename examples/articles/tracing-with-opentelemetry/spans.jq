@@ -1,11 +1,12 @@
-# Reads the collector's file (jq -s): one line per span, "trace service KIND name <- parent",
-# the parent named by its service and kind (span ids are random, names are not).
-[ .[].resourceSpans[]
-  | (.resource.attributes[] | select(.key == "service.name") | .value.stringValue) as $service
-  | .scopeSpans[].spans[]
-  | {trace: .traceId, id: .spanId, parent: (.parentSpanId // ""), service: $service,
-     kind: ({"1": "INTERNAL", "2": "SERVER", "3": "CLIENT"}[.kind | tostring] // (.kind | tostring)),
-     name: .name} ]
-| (map({key: .id, value: "\(.service) \(.kind)"}) | from_entries) as $names
-| .[]
-| "\(.trace) \(.service) \(.kind) \(.name) <- \(if .parent == "" then "(remote or root)" else ($names[.parent] // "(remote)") end)"
+# Reads Jaeger's /api/traces answer and prints each trace as a tree: one span per line,
+# "service KIND name", each child indented under its parent, children in start order.
+def kind: ([.tags[] | select(.key == "span.kind") | .value | ascii_upcase][0] // "?");
+def parent: ([.references[]? | select(.refType == "CHILD_OF") | .spanID][0] // "");
+.data | sort_by(.traceID)[] as $t
+| ($t.spans | map(.spanID)) as $ids
+| def tree($depth):
+    . as $span
+    | ("  " * $depth) + "\($t.processes[.processID].serviceName) \(kind) \(.operationName)",
+      ($t.spans | sort_by(.startTime)[] | select(parent == $span.spanID) | tree($depth + 1));
+  "trace \($t.traceID)",
+  ($t.spans | sort_by(.startTime)[] | select(parent as $p | $ids | index($p) | not) | tree(1))
