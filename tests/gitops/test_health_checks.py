@@ -44,7 +44,7 @@ def test_lua_messages_carry_what_a_person_needs() -> None:
     assert "weight " in got["paused"]["message"]
     assert got["rolled-back"]["message"].startswith("RolloutFailed: ")
     assert got["render-failed"]["message"].startswith("RenderFailed: ")
-    assert "runAsUser: 0 (root) is not allowed" in got["render-failed"]["message"]
+    assert "replicaCount: 7 is refused by this chart" in got["render-failed"]["message"]
     assert "observe generation" in got["generation-not-observed"]["message"]
     assert got["deleting"]["message"].startswith("Pending deletion")
 
