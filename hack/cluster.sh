@@ -32,6 +32,11 @@ kubeconfig() { echo "${KWOK_WORKDIR:-$HOME/.kwok}/clusters/$name/kubeconfig.yaml
 # and then no Pod, ReplicaSet or default ServiceAccount is ever created again.
 up() {
   local kc; kc=$(kubeconfig)
+  # kwokctl picks its ports by probing for free ones and binds them only when the processes
+  # start: two clusters created at once on one machine (parallel test workers, a demo next
+  # to a test run) can pick the same apiserver port. One creation at a time, machine-wide.
+  exec 9>"${TMPDIR:-/tmp}/flaskops-kwokctl-up.lock"
+  flock 9
   if "$KWOKCTL" get clusters 2>/dev/null | grep -qx "$name"; then
     # Already created: make sure its processes run (they do not survive a reboot).
     if ! KUBECONFIG=$kc "$KWOK_KUBECTL_BINARY" get --raw /readyz >/dev/null 2>&1; then

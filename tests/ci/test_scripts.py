@@ -51,6 +51,8 @@ def test_test_step_lints_and_tests_the_catalog(tmp_path: Path) -> None:
         SCRIPTS / "test.sh",
         "--install",
         REPO / "telemetry",
+        "--install",
+        REPO / "examples/services/common",
         "--venv",
         tmp_path / "venv",
         CATALOG,
@@ -71,7 +73,7 @@ def test_test_step_fails_on_a_failing_test(tmp_path: Path) -> None:
         "def test_index_names_the_service() -> None:\n"
         '    assert create_app().test_client().get("/").get_json()["service"] == "catalog"\n'
     )
-    proc = run("bash", SCRIPTS / "test.sh", "--install", REPO / "telemetry", "--venv", tmp_path / "venv", service,
+    proc = run("bash", SCRIPTS / "test.sh", "--install", REPO / "telemetry", "--install", REPO / "examples/services/common", "--venv", tmp_path / "venv", service,
                env={"OTEL_SDK_DISABLED": "true", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 failed, 3 passed" in proc.stdout

@@ -13,8 +13,6 @@ from flaskops_flask.gunicorn_conf import *  # noqa: F403
 
 wsgi_app = "orders.app:create_app()"
 chdir = str(Path(__file__).resolve().parent)  # makes the `orders` package importable
-# service_kit (auth, rate limits): examples/services/common here, /common in the image.
-pythonpath = str(Path(__file__).resolve().parent.parent / "common")
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 # JSON lines on stdout for gunicorn's own log and its access log (GUNICORN_ACCESS_LOG=0: off).
 logconfig_dict = json_logconfig(
