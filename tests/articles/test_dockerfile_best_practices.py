@@ -74,7 +74,7 @@ def test_dockerfile_structure() -> None:
     assert runtime[0].endswith(" AS runtime")
     assert build[0].split()[1] == runtime[0].split()[1], "same base: the venv's python path"
     deps = next(i for i, ln in enumerate(build) if "--require-hashes" in ln)
-    first_code = next(i for i, ln in enumerate(build) if ln.startswith("COPY operator/"))
+    first_code = next(i for i, ln in enumerate(build) if ln.startswith("COPY telemetry/"))
     assert deps < first_code, "dependencies are installed before the code is copied"
     users = [ln for ln in runtime if ln.startswith("USER ")]
     assert users == ["USER 10001:10001"]
@@ -104,9 +104,10 @@ def _ignored(path: str, patterns: list[str]) -> bool:
 @pytest.mark.parametrize(
     ("path", "ignored"),
     [
-        ("pyproject.toml", False),
-        ("README.md", False),
-        ("operator/flaskops/flask/__init__.py", False),
+        ("telemetry/flaskops_flask/__init__.py", False),
+        ("examples/services/common/service_kit/auth.py", False),
+        ("operator/flaskops/reconcile.py", True),
+        ("pyproject.toml", True),
         ("examples/services/catalog/catalog/app.py", False),
         ("examples/services/catalog/gunicorn.conf.py", False),
         ("examples/articles/dockerfile-best-practices/requirements.txt", False),

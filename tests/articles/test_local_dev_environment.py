@@ -52,7 +52,8 @@ def test_make_demo_is_what_test_demo_runs() -> None:
 def test_demo_excerpt_is_demo_output_and_names_what_test_demo_asserts() -> None:
     text = ARTICLE.read_text()
     excerpt = text.split(
-        "temporary paths and the Prometheus port change from run to run):\n\n```text\n", 1
+        "temporary paths, the Prometheus and Jaeger ports and the trace id change from run to run):\n\n```text\n",
+        1,
     )[1]
     excerpt = excerpt.split("```", 1)[0]
     source = (REPO / "hack" / "demo.py").read_text()
