@@ -35,12 +35,14 @@ up() {
   # kwokctl picks its ports by probing for free ones and binds them only when the processes
   # start: two clusters created at once on one machine (parallel test workers, a demo next
   # to a test run) can pick the same apiserver port. One creation at a time, machine-wide.
+  # The lock's descriptor is closed for kwokctl (9>&-): the processes it leaves running
+  # would otherwise hold the lock for as long as the cluster lives.
   exec 9>"${TMPDIR:-/tmp}/flaskops-kwokctl-up.lock"
   flock 9
   if "$KWOKCTL" get clusters 2>/dev/null | grep -qx "$name"; then
     # Already created: make sure its processes run (they do not survive a reboot).
     if ! KUBECONFIG=$kc "$KWOK_KUBECTL_BINARY" get --raw /readyz >/dev/null 2>&1; then
-      "$KWOKCTL" "${KWOKCTL_ARGS[@]}" start cluster --name "$name" >&2
+      "$KWOKCTL" "${KWOKCTL_ARGS[@]}" start cluster --name "$name" >&2 9>&-
     fi
     echo "cluster $name is up" >&2
   else
@@ -55,11 +57,12 @@ up() {
       --kube-audit-policy "$here/audit-policy.yaml" \
       --extra-args kube-controller-manager=leader-elect=false \
       --extra-args kube-scheduler=leader-elect=false \
-      --wait 120s >&2
-    "$KWOKCTL" "${KWOKCTL_ARGS[@]}" scale node --name "$name" --replicas "$nodes" >&2
+      --wait 120s >&2 9>&-
+    "$KWOKCTL" "${KWOKCTL_ARGS[@]}" scale node --name "$name" --replicas "$nodes" >&2 9>&-
     echo "cluster $name created in $((SECONDS - start))s: etcd, kube-apiserver," \
       "kube-controller-manager, kube-scheduler, kwok-controller, $nodes fake nodes" >&2
   fi
+  exec 9>&-
   echo "export KUBECONFIG=$kc"
 }
 
