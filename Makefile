@@ -5,7 +5,8 @@ SHELL := /bin/bash
 # uv from PATH, else the pinned one this Makefile installs into ~/.local/bin (target below).
 UV_VERSION := 0.13.9
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
-PYTEST_WORKERS ?= 2
+# Most cluster suites wait on rollouts rather than compute: 4 workers fit 2 cores.
+PYTEST_WORKERS ?= 4
 TOOLS_BIN := $(shell bash hack/tools.sh bindir)
 # uv's own directory too: some tests run `uv` by name.
 export PATH := $(TOOLS_BIN):$(patsubst %/,%,$(dir $(UV))):$(PATH)

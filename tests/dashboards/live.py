@@ -168,7 +168,7 @@ def canary_rollout(
                         )  # fmt: skip
                     prometheus.wait_for(
                         "sum(flaskops_reconcile_errors_total)",
-                        lambda r: bool(r) and float(r[0]["value"][1]) >= before + 2,
+                        lambda r: bool(r) and float(r[0]["value"][1]) >= before + 1,
                         timeout=60,
                     )
                 time.sleep(4 * SCRAPE_INTERVAL_S)  # a few scrapes after the last change
