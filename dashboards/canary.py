@@ -93,8 +93,14 @@ def build() -> dict[str, Any]:
         .panel(
             state_timeline(
                 "FlaskService phase",
-                "The phase the operator reports (Ready, Progressing, Paused, Promoting, Failed).",
-                Query(f"max by (phase) (flaskops_flaskservice_phase{{{OP}}})", "{{phase}}"),
+                "The phase the operator reports (Ready, Progressing, Paused, Promoting, Failed); "
+                "a phase held for any scrape in an interval shows in it.",
+                # max_over_time: a Promoting held for one scrape falls between two of a
+                # panel's steps; the instant value at each step would hide it.
+                Query(
+                    f"max by (phase) (max_over_time(flaskops_flaskservice_phase{{{OP}}}[{RATE}]))",
+                    "{{phase}}",
+                ),
             )
         )
         .panel(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +34,8 @@ def event_body(
     body: Mapping[str, Any], event: Event, status: Mapping[str, Any], now: float
 ) -> dict[str, Any]:
     meta = body["metadata"]
-    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = datetime.fromtimestamp(now, UTC)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "apiVersion": "v1",
         "kind": "Event",
@@ -50,6 +52,11 @@ def event_body(
         "message": event.message[:1024],
         "source": {"component": "flaskops"},
         "reportingComponent": "flaskops.io/operator",
+        # eventTime (microseconds) orders two Events of one reconcile, which the
+        # second-precision timestamps cannot; the API then requires instance and action.
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "reportingInstance": socket.gethostname()[:128],
+        "action": "Rollout",
         "firstTimestamp": stamp,
         "lastTimestamp": stamp,
         "count": 1,

@@ -62,6 +62,10 @@ _ISOLATED_PREFIXES = (
     "HELM_",
     "WEB_CONCURRENCY",
     "BIND",
+    # make's own: under `make test` a `make` the article runs would print its directory.
+    "MAKEFLAGS",
+    "MAKELEVEL",
+    "MFLAGS",
 )
 
 

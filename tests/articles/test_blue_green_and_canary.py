@@ -17,6 +17,7 @@ import pytest
 
 from tests.articles.runner import ARTICLES, article_steps, assert_shown, run_steps, word_count
 from tests.charts.chart import build_dependencies
+from tests.support.kube import Kubectl
 from tests.support.tools import require, tools_bindir
 
 ARTICLE = ARTICLES / "blue-green-and-canary" / "README.md"
@@ -47,10 +48,13 @@ def test_every_step_that_prints_shows_its_output() -> None:
 @pytest.mark.cluster
 @pytest.mark.usefixtures("third_party_crds")
 @pytest.mark.xdist_group("chart-install")
-def test_commands_run_and_print_what_the_article_shows(kubeconfig: Path) -> None:
+def test_commands_run_and_print_what_the_article_shows(kubeconfig: Path, kubectl: Kubectl) -> None:
     for tool in ("helm", "kubectl", "vegeta", "prometheus", "curl"):
         require(tool)
     build_dependencies()
+    # The other article on this cluster uses the same namespace and, as a reader would,
+    # deletes it without waiting; its deletion must finish before this article creates it.
+    kubectl.wait_gone("namespace/shop", "namespace/manual")
     steps = [s for s in article_steps(ARTICLE) if not s.needs]
     env = {"KUBECONFIG": str(kubeconfig), "PATH": f"{tools_bindir()}:{os.environ['PATH']}"}
     run = run_steps(steps, env=env, timeout=900)

@@ -60,6 +60,15 @@ class Kubectl(Tool):
             time.sleep(0.5)
         raise AssertionError(f"timed out after {timeout}s waiting on {what}; last seen: {last}")
 
+    def wait_gone(self, *what: str, timeout: float = 180) -> None:
+        """Until each object (`namespace/shop`) no longer exists, deleted or never there."""
+        deadline = time.monotonic() + timeout
+        for name in what:
+            while self.run("get", name, "--ignore-not-found", "-o", "name").stdout.strip():
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{name} still exists after {timeout}s")
+                time.sleep(0.5)
+
     def wait_established(self, *crds: str, timeout: float = 60) -> None:
         """Until each CRD is Established (`kubectl wait` errors while status is still empty)."""
         for crd in crds:

@@ -37,3 +37,13 @@ def test_the_event_points_at_its_flaskservice() -> None:
     }  # fmt: skip
     assert (body["type"], body["reason"], body["count"]) == ("Warning", "RolledBack", 1)
     assert len(body["message"]) == 1024
+
+
+def test_two_events_of_one_second_keep_their_order() -> None:
+    """The Promoted and PromotionComplete of one reconcile share a second: eventTime (what
+    `kubectl get events --sort-by=.eventTime` sorts on) still orders them."""
+    first = event_body(BODY, Event(EventType.NORMAL, "Promoted", ""), PROMOTED, 1.000001)
+    second = event_body(BODY, Event(EventType.NORMAL, "PromotionComplete", ""), PROMOTED, 1.000002)
+    assert first["firstTimestamp"] == second["firstTimestamp"]
+    assert first["eventTime"] < second["eventTime"]
+    assert first["eventTime"] == "1970-01-01T00:00:01.000001Z"
