@@ -7,6 +7,7 @@ the canary analysis selects on (namespace, service, track) without restarting th
 from __future__ import annotations
 
 import json
+import random
 import socket
 import subprocess
 import time
@@ -19,11 +20,33 @@ import yaml
 
 from tests.support.process import wait_until_ready
 
+# Its own source: hypothesis and others seed `random`, and parallel workers must not pick
+# the same sequence of ports.
+_PORTS = random.SystemRandom()
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free loopback port below the kernel's ephemeral range. A server restarted on its
+    port (Prometheus, the fault suite's) can otherwise find it taken by some client
+    connection's local port, which the kernel hands out from that range. Below 30000:
+    kwokctl takes its clusters' ports counting down from 32767."""
+    floor = min(_ephemeral_floor(), 30000)
+    for _ in range(200):
+        port = _PORTS.randrange(10000, floor)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in 10000-{floor - 1} after 200 tries")
 
 
 class Prometheus:
