@@ -24,7 +24,7 @@ import kopf
 
 from flaskops import metrics
 from flaskops.apply import OWNER_LABEL
-from flaskops.crd import GROUP, PLURAL, VERSION
+from flaskops.crd import GROUP, KIND, PLURAL, VERSION
 from flaskops.runtime import Runtime
 from flaskops.scheduler import PeeringPause, Scheduler, key_of
 from flaskops.watch import content_entry, deployment_entry, observe_indexed
@@ -51,6 +51,11 @@ def configure(settings: kopf.OperatorSettings, memo: Any, **kwargs: Any) -> None
     if SHARD_SELECTOR:
         settings.watching.label_selectors[GROUP, PLURAL] = SHARD_SELECTOR
     settings.posting.level = logging.WARNING  # kopf's own chatter stays out of Events
+    # No CRD or namespace watch: with scanning on, kopf re-runs discovery (/apis and every
+    # group) on each change of any CRD in the cluster, which other operators' CRD updates
+    # make an at-rest cost, and it needs cluster-wide list/watch of both. Resources are
+    # discovered once, after crd_served below; namespaces are the exact ones given.
+    settings.scanning.disabled = True
     runtime = Runtime.from_environment()
     memo.runtime = runtime
     memo.scheduler = Scheduler(
@@ -64,6 +69,20 @@ def configure(settings: kopf.OperatorSettings, memo: Any, **kwargs: Any) -> None
         written=lambda uid: runtime.written.pop(uid, None),
     )
     logging.getLogger("kopf._core.engines.peering").addFilter(PeeringPause(memo.scheduler))
+
+
+@kopf.on.startup()
+def crd_served(memo: Any, **_: Any) -> None:
+    """kopf's one discovery follows the startup handlers: until the CRD is served, wait here
+    (a CRD installed with the operator may come a moment later), or kopf would watch
+    nothing and never look again."""
+    if not memo.runtime.kube.served(f"{GROUP}/{VERSION}", KIND, fresh=True):
+        raise kopf.TemporaryError(
+            f"the {KIND} CRD ({PLURAL}.{GROUP}) is not served yet: install it (operator "
+            "chart crds.install=true, or kubectl apply --server-side -f "
+            f"charts/flaskops-operator/files/{PLURAL}.{GROUP}.yaml); retrying",
+            delay=5,
+        )
 
 
 @kopf.on.cleanup()

@@ -41,14 +41,14 @@ class Kube:
     def _resource(self, api_version: str, kind: str) -> Any:
         return self.client.resources.get(api_version=api_version, kind=kind)
 
-    def served(self, api_version: str, kind: str) -> bool:
-        """Remembered for SERVED_TTL_S: the client re-runs the whole discovery (/version,
-        /apis and every group) on each lookup of a kind that is not served, which made
-        pruning cost dozens of requests per reconcile."""
+    def served(self, api_version: str, kind: str, fresh: bool = False) -> bool:
+        """Remembered for SERVED_TTL_S (unless `fresh`): the client re-runs the whole
+        discovery (/version, /apis and every group) on each lookup of a kind that is not
+        served, which made pruning cost dozens of requests per reconcile."""
         key = (api_version, kind)
         now = time.monotonic()
         cached = self._served.get(key)
-        if cached is not None and now - cached[1] < SERVED_TTL_S:
+        if not fresh and cached is not None and now - cached[1] < SERVED_TTL_S:
             return cached[0]
         try:
             self._resource(api_version, kind)
