@@ -25,14 +25,19 @@ VALID: dict[str, Any] = {
 }
 
 
-def _with(path: str, value: Any) -> dict[str, Any]:
-    spec = copy.deepcopy(VALID)
+def spec_with(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of `base` with the dotted `path` set to `value`."""
+    spec = copy.deepcopy(base)
     node = spec
     keys = path.split(".")
     for key in keys[:-1]:
         node = node.setdefault(key, {})
     node[keys[-1]] = value
     return spec
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    return spec_with(VALID, path, value)
 
 
 # (case id, spec, text the apiserver's message must contain: the field path and the why)
@@ -82,13 +87,22 @@ def _manifest(name: str, spec: dict[str, Any]) -> dict[str, Any]:
 def test_invalid_spec_is_rejected_naming_the_field(
     kubectl: Kubectl, flaskservice_crd: str, case: str, spec: dict[str, Any], expected: str
 ) -> None:
-    with pytest.raises(CommandError) as rejected:
-        kubectl.apply(_manifest(case, spec), "-n", "default", "--dry-run=server")
-    assert expected in rejected.value.stderr
+    assert_rejected(kubectl, case, spec, expected)
 
 
 def test_the_issue_example_is_accepted(kubectl: Kubectl, flaskservice_crd: str) -> None:
-    out = kubectl.apply(_manifest("orders", VALID), "-n", "default", "--dry-run=server")
+    assert_accepted(kubectl, VALID)
+
+
+def assert_rejected(kubectl: Kubectl, name: str, spec: dict[str, Any], expected: str) -> None:
+    """A server-side dry run refuses the FlaskService with `expected` in its message."""
+    with pytest.raises(CommandError) as rejected:
+        kubectl.apply(_manifest(name, spec), "-n", "default", "--dry-run=server")
+    assert expected in rejected.value.stderr
+
+
+def assert_accepted(kubectl: Kubectl, spec: dict[str, Any]) -> None:
+    out = kubectl.apply(_manifest("orders", spec), "-n", "default", "--dry-run=server")
     assert "created (server dry run)" in out.stdout
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
-from tests.operator.cluster.test_admission import _manifest
-from tests.support.kube import CommandError, Kubectl
+from tests.operator.cluster.test_admission import assert_accepted, assert_rejected, spec_with
+from tests.support.kube import Kubectl
 
 VALID: dict[str, Any] = {
     "image": {"repository": "registry.example/orders", "tag": "1.4.2"},
@@ -26,13 +25,7 @@ VALID: dict[str, Any] = {
 
 
 def _with(path: str, value: Any) -> dict[str, Any]:
-    spec = copy.deepcopy(VALID)
-    node = spec
-    keys = path.split(".")
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    node[keys[-1]] = value
-    return spec
+    return spec_with(VALID, path, value)
 
 
 INVALID = [
@@ -52,11 +45,8 @@ INVALID = [
 def test_invalid_blue_green_spec_is_rejected_naming_the_field(
     kubectl: Kubectl, flaskservice_crd: str, case: str, spec: dict[str, Any], expected: str
 ) -> None:
-    with pytest.raises(CommandError) as rejected:
-        kubectl.apply(_manifest(case, spec), "-n", "default", "--dry-run=server")
-    assert expected in rejected.value.stderr
+    assert_rejected(kubectl, case, spec, expected)
 
 
 def test_a_blue_green_spec_is_accepted(kubectl: Kubectl, flaskservice_crd: str) -> None:
-    out = kubectl.apply(_manifest("orders", VALID), "-n", "default", "--dry-run=server")
-    assert "created (server dry run)" in out.stdout
+    assert_accepted(kubectl, VALID)
