@@ -29,6 +29,7 @@ TESTED = {
     "opentelemetry-api": ">=1.45.1,<1.46",
     "opentelemetry-sdk": ">=1.45.1,<1.46",
     "opentelemetry-exporter-otlp-proto-http": ">=1.45.1,<1.46",
+    "opentelemetry-exporter-otlp-common": ">=0.66b1,<0.67",
     "opentelemetry-exporter-http-transport": ">=0.66b1,<0.67",
     "opentelemetry-instrumentation": ">=0.66b1,<0.67",
     "opentelemetry-instrumentation-wsgi": ">=0.66b1,<0.67",
@@ -65,6 +66,7 @@ PRIVATE_HOOKS = (
     "opentelemetry.propagators.composite:CompositePropagator._propagators",
     "opentelemetry.exporter.otlp.proto.http.trace_exporter:OTLPSpanExporter._client",
     "opentelemetry.exporter.otlp.proto.http.trace_exporter:OTLPSpanExporter._shutdown",
+    "opentelemetry.exporter.otlp.common.http:_OTLPHTTPClient.export",
     "opentelemetry.exporter.http.transport._urllib3:Urllib3HTTPTransport._pool",
 )
 
@@ -136,6 +138,8 @@ def _probe_hooks() -> str | None:
             "StaticSampler": ALWAYS_ON,
             "CompositePropagator": CompositePropagator([]),
             "OTLPSpanExporter": exporter,
+            # None when _client itself is missing: both names are then reported.
+            "_OTLPHTTPClient": getattr(exporter, "_client", None),
             "Urllib3HTTPTransport": transport,
         }
         missing = []
@@ -148,7 +152,7 @@ def _probe_hooks() -> str | None:
         if missing:
             return "missing " + ", ".join(missing)
         if not callable(exporter._client.export):
-            return "OTLPSpanExporter._client has no export()"
+            return "OTLPSpanExporter._client.export is not callable"
         if not hasattr(transport._pool, "connection_pool_kw"):
             return "Urllib3HTTPTransport._pool has no connection_pool_kw"
         return None

@@ -8,14 +8,17 @@ flaskops_flask package and serves everyone else as before (class attributes and 
 as they were, instance attributes from where the descriptor keeps them). That is what a
 rename looks like from the kit's side: the SDK still uses its field, the kit's access to
 the old name fails. Also: a new field the SDK's Span sets that RecordingSpan does not
-(`add_span_field`), a version outside the tested range (`fake_version`), and a module that
-no longer exists (`remove_module`).
+(`add_span_field`), a private constructor keyword that is no longer taken (`drop_keyword`),
+a version outside the tested range (`fake_version`), and a module that no longer exists
+(`remove_module`).
 
 No pytest here: tests/telemetry/drift_driver.py applies these in a fresh process.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 from importlib import import_module
 from types import FrameType
@@ -83,6 +86,25 @@ def add_span_field(field: str) -> None:
     Span.__init__ = __init__  # type: ignore[method-assign]
 
 
+def drop_keyword(spec: str, keyword: str) -> None:
+    """`Owner(...)` (spec "module:Owner") no longer takes `keyword`: its signature lacks it
+    and passing it raises TypeError, as after a release that renamed it."""
+    module, _, name = spec.partition(":")
+    owner = getattr(import_module(module), name)
+    original = owner.__init__
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if keyword in kwargs:
+            raise TypeError(f"__init__() got an unexpected keyword argument '{keyword}'")
+        original(self, *args, **kwargs)
+
+    kept = [p for p in signature.parameters.values() if p.name != keyword]
+    __init__.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    owner.__init__ = __init__
+
+
 def fake_version(distribution: str, version: str) -> None:
     """importlib.metadata reports `version` for `distribution` (as after an upgrade)."""
     import importlib.metadata as metadata
@@ -104,13 +126,16 @@ def remove_module(name: str) -> None:
 
 
 def apply(drift: str) -> None:
-    """One drift by its test name: "hide:<spec>", "field:<name>", "version:<dist>=<v>",
-    "module:<name>"."""
+    """One drift by its test name: "hide:<spec>", "field:<name>",
+    "keyword:<module:Owner>:<keyword>", "version:<dist>=<v>", "module:<name>"."""
     kind, _, arg = drift.partition(":")
     if kind == "hide":
         hide_from_kit(arg)
     elif kind == "field":
         add_span_field(arg)
+    elif kind == "keyword":
+        owner, _, keyword = arg.rpartition(":")
+        drop_keyword(owner, keyword)
     elif kind == "version":
         distribution, _, version = arg.partition("=")
         fake_version(distribution, version)

@@ -92,6 +92,11 @@ def drift_cases() -> list[pytest.ParameterSet]:
     ]
     cases += [
         pytest.param("field:_drift_new_field", "_drift_new_field", id="Span-new-field"),
+        pytest.param(
+            "keyword:opentelemetry.exporter.otlp.proto.http.trace_exporter:OTLPSpanExporter:_transport",
+            "OTLPSpanExporter() takes no _transport",
+            id="OTLPSpanExporter-no-_transport",
+        ),
         pytest.param("version:opentelemetry-sdk=1.46.0", "opentelemetry-sdk 1.46.0", id="sdk-1.46"),
         pytest.param(
             "module:opentelemetry.exporter.http.transport._urllib3",
