@@ -13,6 +13,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.tools import REPO, require
@@ -45,10 +46,13 @@ def test_scripts_pass_shellcheck() -> None:
     assert proc.returncode == 0, proc.stdout
 
 
-def test_test_step_lints_and_tests_the_catalog(tmp_path: Path) -> None:
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_test_step_lints_and_tests_the_catalog(tmp_path: Path, installer: str) -> None:
     proc = run(
         "bash",
         SCRIPTS / "test.sh",
+        "--installer",
+        installer,
         "--install",
         REPO / "telemetry",
         "--install",
