@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tests.ci.test_oci_charts import published_charts
 from tests.ci.workflow_checks import (
     actionlint,
     check_jsonschema,
@@ -35,6 +37,21 @@ def test_callable_copies_are_identical_to_the_templates() -> None:
         assert (REPO / ".github/workflows" / t.name).read_bytes() == t.read_bytes(), (
             f"{t.name} differs: cp ci/github/{t.name} .github/workflows/"
         )
+
+
+def test_flaskops_ci_is_built_from_its_own_templates() -> None:
+    """Dogfooding: every job of .github/workflows/ci.yml calls a callable copy, the test job
+    runs .ci/run (`make test`), the chart job covers every chart `make charts-push` publishes."""
+    jobs = yaml.safe_load((REPO / ".github/workflows/ci.yml").read_text())["jobs"]
+    assert {job["uses"] for job in jobs.values()} <= {
+        f"./.github/workflows/{t.name}" for t in TEMPLATES
+    }
+    command = jobs["test"]["with"]["command"]
+    assert command.endswith(" bash .ci/run"), command
+    # sudo replaces PATH with the runner's secure_path even under --preserve-env=PATH.
+    assert 'env "PATH=$PATH" bash .ci/run' in command, command
+    charts = jobs["charts"]["strategy"]["matrix"]["chart"]
+    assert [Path(c).name for c in charts] == published_charts()
 
 
 def test_every_workflow_passes_actionlint_and_the_workflow_schema() -> None:
