@@ -19,6 +19,7 @@ help: ## list the targets
 tools: ## build the pinned helm, kubectl, kube-*, etcd, kwok(ctl), kind into ~/.cache/flaskops
 	@bash hack/tools.sh build
 	@bash hack/crds.sh >/dev/null
+	@bash hack/crds.sh gitops >/dev/null
 
 .PHONY: env
 env: ## print `export PATH=...` for the pinned tools (eval "$(make -s env)")

@@ -68,11 +68,13 @@ def require(name: str) -> str:
 
 
 @functools.cache
-def crds_dir() -> Path:
-    """Third-party CRDs (ServiceMonitor, PodMonitor, PrometheusRule, Gateway API), from hack/crds.sh."""
+def crds_dir(which: str = "") -> Path:
+    """Third-party CRDs from hack/crds.sh: the charts' (ServiceMonitor, PodMonitor,
+    PrometheusRule, Gateway API), or with "gitops" examples/gitops/'s (Flux, Argo CD)."""
     proc = subprocess.run(
-        ["bash", str(REPO / "hack/crds.sh")], capture_output=True, text=True, check=False
-    )
+        ["bash", str(REPO / "hack/crds.sh"), *filter(None, [which])],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
     if proc.returncode != 0:
         pytest.fail(f"third-party CRDs unavailable ({proc.stderr.strip()}); run: make tools")
     return Path(proc.stdout.strip().splitlines()[-1])
