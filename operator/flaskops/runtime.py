@@ -68,14 +68,17 @@ class Runtime:
         with tracer.start_as_current_span(
             "flaskops.reconcile", attributes={"k8s.namespace.name": ns, "flaskops.name": name}
         ) as span:
+            # Writing the status and Events is part of the reconcile: a forbidden status
+            # patch counts as an error like a forbidden apply (the alert and the dashboard
+            # read the counter), and is retried the same way.
             try:
                 result = self.reconciler.reconcile(body, seen)
+                self._report(body, result)
             except Exception as e:
                 metrics.RECONCILE_ERRORS.labels(type(e).__name__).inc()
                 span.record_exception(e)
                 log.exception("reconcile of %s/%s failed", ns, name)
                 return 5.0
-            self._report(body, result)
             span.set_attribute("flaskops.phase", str(result.status.get("phase", "")))
         metrics.HELM_RENDERS.inc(self.reconciler.renderer.renders - renders_before)
         metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)

@@ -129,7 +129,11 @@ def panel_series(run: Run, dashboard: str, title: str, ref_id: str = "A") -> lis
 
 
 def values_by(series: list[dict[str, Any]], label: str) -> dict[str, list[float]]:
-    return {s["metric"].get(label, ""): [float(v) for _, v in s["values"]] for s in series}
+    """Each series' values, without NaN: a ratio over a window in which a track served no
+    request (seen once on a loaded machine) is 0/0, which Grafana draws as a gap."""
+    return {
+        s["metric"].get(label, ""): [float(v) for _, v in s["values"] if v != "NaN"] for s in series
+    }
 
 
 def test_canary_dashboard_shows_what_happened(run: Run) -> None:
@@ -167,5 +171,6 @@ def test_operator_dashboard_shows_both_outcomes_and_the_rbac_errors(run: Run) ->
     assert max(outcomes["promoted"]) > 0
     assert max(outcomes["rolled_back"]) > 0
     errors = values_by(panel_series(run, "operator.json", "Reconcile rate", "B"), "reason")
-    # The RoleBinding was removed: reads of the FlaskService's children were forbidden.
-    assert "ForbiddenError" in errors, errors
+    # The RoleBinding was removed: the operator's applies and status writes were forbidden,
+    # and the error line rises above zero (a series merely present could stay flat at 0).
+    assert max(errors.get("ForbiddenError", [0.0])) > 0, errors
