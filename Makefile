@@ -27,7 +27,7 @@ env: ## print `export PATH=...` for the pinned tools (eval "$(make -s env)")
 
 $(HOME)/.local/bin/uv: # a Python without pip gets it from its own ensurepip first
 	python3 -m pip --version >/dev/null 2>&1 || python3 -m ensurepip --user --default-pip
-	python3 -m pip install --user --quiet --disable-pip-version-check --break-system-packages "uv==$(UV_VERSION)"
+	python3 -m pip install --user --quiet --disable-pip-version-check --break-system-packages --ignore-installed "uv==$(UV_VERSION)"
 
 .PHONY: venv
 venv: $(filter $(HOME)/.local/bin/uv,$(UV)) ## install the locked Python environment into .venv
