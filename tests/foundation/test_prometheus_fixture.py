@@ -3,6 +3,7 @@ pinned Prometheus 3 built by `make tools`."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 
@@ -59,3 +60,12 @@ def test_the_tests_run_the_pinned_prometheus_3(binary: str) -> None:
         [require(binary), "--version"], capture_output=True, text=True, check=True, timeout=30
     )
     assert out.stdout.splitlines()[0].startswith(f"{binary}, version {release} "), out.stdout
+
+
+def test_no_doc_sends_readers_to_debians_prometheus() -> None:
+    """The docs name the same Prometheus the tests run: `make tools` builds it, so none
+    asks for Debian's 2.x package."""
+    docs = [REPO / "README.md", *REPO.glob("docs/**/*.md"), *REPO.glob("examples/**/*.md")]
+    apt = re.compile(r"apt(?:-get)? install[^`\n]*\bprometheus\b")
+    offenders = [str(p.relative_to(REPO)) for p in docs if apt.search(p.read_text())]
+    assert offenders == [], f"these still install Debian's Prometheus: {offenders}"
