@@ -183,6 +183,21 @@ build_jaeger() { # <out>: Jaeger v2 all-in-one; its go.mod replaces sarama, so a
     -o "$1/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
 }
 
+build_kustomize-controller() { # <out>: Flux's kustomize-controller. Its go.mod replaces
+  # its ./api and pins go-digest, kustomize and yaml.v3 with replace lines (go install
+  # refuses those), so a wrapper module carries the same replaces.
+  wrapper kustomize-controller
+  go mod edit \
+    -replace=github.com/opencontainers/go-digest=github.com/opencontainers/go-digest@v1.0.1-0.20220411205349-bde1400a84be \
+    -replace=sigs.k8s.io/kustomize/api=sigs.k8s.io/kustomize/api@v0.21.1 \
+    -replace=sigs.k8s.io/kustomize/kyaml=sigs.k8s.io/kustomize/kyaml@v0.21.1 \
+    -replace=gopkg.in/yaml.v3=gopkg.in/yaml.v3@v3.0.1
+  go get -tool "github.com/fluxcd/kustomize-controller@$FLUX_KUSTOMIZE_CONTROLLER_VERSION" >&2
+  log "building kustomize-controller $FLUX_KUSTOMIZE_CONTROLLER_VERSION"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1/kustomize-controller" \
+    github.com/fluxcd/kustomize-controller
+}
+
 ensure() { # ensure <tool> <version>: build into the store once, then link into bin
   local out="$cache/store/$1-$2"
   if [ ! -f "$out/.complete" ]; then
@@ -210,6 +225,7 @@ build() {
   ensure jaeger "$JAEGER_VERSION"
   ensure actionlint "$ACTIONLINT_VERSION"
   ensure registry "$DISTRIBUTION_VERSION"
+  ensure kustomize-controller "$FLUX_KUSTOMIZE_CONTROLLER_VERSION"
   log "tools ready in $bin"
 }
 

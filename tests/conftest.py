@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.cluster import cluster_name, delete_cluster, ensure_cluster, locked
 from tests.support.kube import Helm, Kubectl
@@ -93,6 +94,19 @@ def third_party_crds(kubectl: Kubectl) -> None:
         "prometheusrules.monitoring.coreos.com",
         "httproutes.gateway.networking.k8s.io",
     )
+
+
+@pytest.fixture(scope="session")
+def gitops_crds(kubectl: Kubectl) -> Path:
+    """The CRDs examples/gitops/ is written for (Flux's source, kustomize and helm
+    controllers; Argo CD: hack/crds.sh gitops), established in the test cluster."""
+    crds = crds_dir("gitops")
+    with locked("gitops-crds"):
+        kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(crds))
+    kubectl.wait_established(
+        *(yaml.safe_load(f.read_text())["metadata"]["name"] for f in sorted(crds.glob("*.yaml")))
+    )
+    return crds
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.cluster import locked
 from tests.support.kube import CommandError, Kubectl
-from tests.support.tools import REPO, crds_dir
+from tests.support.tools import REPO
 
 GITOPS = REPO / "examples/gitops"
 # kind -> the CRD that serves it (ConfigMap: none, the argocd-cm snippet).
@@ -25,13 +24,6 @@ KINDS = {
     "Kustomization": "kustomizations.kustomize.toolkit.fluxcd.io",
     "OCIRepository": "ocirepositories.source.toolkit.fluxcd.io",
 }
-
-
-@pytest.fixture(scope="module")
-def gitops_crds(kubectl: Kubectl) -> None:
-    with locked("gitops-crds"):
-        kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(crds_dir("gitops")))
-    kubectl.wait_established(*filter(None, KINDS.values()))
 
 
 def manifests(namespace: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.process import wait_until_ready
+from tests.support.process import stop, wait_until_ready
 from tests.support.prometheus import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,9 +106,5 @@ class Gateway:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop(self.proc)
         self._log.close()

@@ -17,7 +17,7 @@ import requests
 import yaml
 
 from tests.support.otel import Span
-from tests.support.process import wait_until_ready
+from tests.support.process import stop, wait_until_ready
 from tests.support.prometheus import free_port
 
 # Jaeger's span.kind tag -> the OTLP enum value the collector fixture reports.
@@ -125,9 +125,5 @@ class Jaeger:
         raise AssertionError(f"no matching trace of {service!r} in Jaeger; have: {traces[:3]}")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop(self.proc)
         self._log.close()

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.process import wait_until_ready
+from tests.support.process import stop, wait_until_ready
 from tests.support.prometheus import free_port
 
 
@@ -119,9 +119,5 @@ class OtelCollector:
         raise AssertionError(f"timed out waiting for spans; have {len(spans)}: {spans[-10:]}")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop(self.proc)
         self._log.close()

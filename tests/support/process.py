@@ -1,4 +1,5 @@
-"""Waiting on a child process to become usable, failing fast (with its log) if it dies."""
+"""Waiting on a child process to become usable, failing fast (with its log) if it dies;
+stopping it."""
 
 from __future__ import annotations
 
@@ -29,3 +30,14 @@ def wait_until_ready(
             pass
         time.sleep(interval)
     raise RuntimeError(f"{what} not ready within {timeout}s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout`; reaps it either way."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

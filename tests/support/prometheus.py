@@ -18,7 +18,7 @@ from typing import Any
 import requests
 import yaml
 
-from tests.support.process import wait_until_ready
+from tests.support.process import stop, wait_until_ready
 
 # Its own source: hypothesis and others seed `random`, and parallel workers must not pick
 # the same sequence of ports.
@@ -138,9 +138,5 @@ class Prometheus:
             self.proc.wait()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop(self.proc)
         self._log.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 
-from tests.support.process import wait_until_ready
+from tests.support.process import stop, wait_until_ready
 from tests.support.prometheus import free_port
 
 
@@ -45,11 +45,5 @@ class RedisServer:
         self.client().flushall()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc)
         self._log.close()

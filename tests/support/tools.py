@@ -28,6 +28,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "vegeta": ("VEGETA", "make tools"),
     "actionlint": ("ACTIONLINT", "make tools"),
     "registry": ("DISTRIBUTION_REGISTRY", "make tools"),
+    "kustomize-controller": ("KUSTOMIZE_CONTROLLER", "make tools"),
     "shellcheck": ("SHELLCHECK", "apt-get install shellcheck (done by .ci/run)"),
     "git": ("GIT", "apt-get install git (done by .ci/run)"),
     "go": ("GO", "the Go toolchain (.ci/run requires it)"),
