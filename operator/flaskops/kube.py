@@ -7,6 +7,7 @@ would add nothing but conversions.
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,26 +38,32 @@ class Kube:
         cache = Path(tempfile.mkdtemp(prefix="flaskops-discovery-")) / "discovery.json"
         self.client = dynamic.DynamicClient(api, cache_file=str(cache))  # type: ignore[no-untyped-call]
         self._served: dict[tuple[str, str], tuple[bool, float]] = {}
+        # Reconciles run in several threads, and the client's discovery cache is not
+        # thread-safe: a lookup that misses re-runs discovery, which resets the cache that
+        # a concurrent lookup is filling (KeyError: 'resources', seen at 300 FlaskServices).
+        self._discovery = threading.RLock()
 
     def _resource(self, api_version: str, kind: str) -> Any:
-        return self.client.resources.get(api_version=api_version, kind=kind)
+        with self._discovery:
+            return self.client.resources.get(api_version=api_version, kind=kind)
 
     def served(self, api_version: str, kind: str, fresh: bool = False) -> bool:
         """Remembered for SERVED_TTL_S (unless `fresh`): the client re-runs the whole
         discovery (/version, /apis and every group) on each lookup of a kind that is not
         served, which made pruning cost dozens of requests per reconcile."""
         key = (api_version, kind)
-        now = time.monotonic()
-        cached = self._served.get(key)
-        if not fresh and cached is not None and now - cached[1] < SERVED_TTL_S:
-            return cached[0]
-        try:
-            self._resource(api_version, kind)
-            served = True
-        except ResourceNotFoundError:
-            served = False
-        self._served[key] = (served, now)
-        return served
+        with self._discovery:  # one thread rediscovers; the others then read its answer
+            now = time.monotonic()
+            cached = self._served.get(key)
+            if not fresh and cached is not None and now - cached[1] < SERVED_TTL_S:
+                return cached[0]
+            try:
+                self._resource(api_version, kind)
+                served = True
+            except ResourceNotFoundError:
+                served = False
+            self._served[key] = (served, now)
+            return served
 
     def group_versions(self) -> list[str]:
         groups = self.client.request("GET", "/apis").to_dict()
@@ -81,7 +88,8 @@ class Kube:
                 namespace=namespace, label_selector=selector
             )
         except NotFoundError:
-            self.client.resources.invalidate_cache()
+            with self._discovery:
+                self.client.resources.invalidate_cache()
             return []
         return [dict(i.to_dict()) for i in items.items]
 
