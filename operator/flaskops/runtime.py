@@ -94,21 +94,18 @@ class Runtime:
             log.info("%s/%s %s: %s", ns, name, event.reason, event.message)
             outcome = metrics.OUTCOME_BY_REASON.get(event.reason)
             if outcome:
-                metrics.ROLLOUTS.labels(ns, name, outcome).inc()
+                metrics.SERIES.rollout_finished(ns, name, outcome)
         patch = merge_patch(body.get("status") or {}, result.status)
         if patch:
             # Kept for the next reconcile, which must not decide again from the status
             # before this one (its watch event may not have arrived yet).
             self.written[meta["uid"]] = self.kube.patch_status(API_VERSION, KIND, name, ns, patch)
         status = result.status
-        metrics.CANARY_WEIGHT.labels(ns, name).set(status.get("weight", 0))
-        metrics.EFFECTIVE_WEIGHT.labels(ns, name).set(status.get("effectiveWeight", 0))
         metrics.report_state(ns, name, body.get("spec") or {}, status)
         analysis = status.get("analysis") or {}
         before = (body.get("status") or {}).get("analysis") or {}
         if analysis and analysis.get("at") != before.get("at"):  # a new analysis, counted once
             for check in analysis.get("checks") or []:
-                value = check.get("value")
-                if isinstance(value, int | float):
-                    metrics.ANALYSIS_VALUE.labels(ns, name, check["name"]).set(value)
-                metrics.ANALYSIS_RESULTS.labels(ns, name, check["name"], check["outcome"]).inc()
+                metrics.SERIES.checked(
+                    ns, name, check["name"], check["outcome"], check.get("value")
+                )

@@ -69,3 +69,31 @@ def test_a_spec_with_bad_analysis_still_reports_its_phase() -> None:
     spec = {"rollout": {"analysis": {"window": "soon"}}}
     metrics.report_state(ns, "web", spec, {"phase": "Ready", "conditions": []})
     assert sample("flaskops_flaskservice_phase", namespace=ns, name="web", phase="Ready") == 1
+
+
+def test_weights_rollouts_and_check_results_are_counted_per_flaskservice() -> None:
+    ns = f"ns-{uuid.uuid4().hex[:6]}"
+    spec = {"rollout": {"analysis": {"successRate": {"min": 99}}}}
+    metrics.report_state(
+        ns, "web", spec, {"phase": "Progressing", "weight": 20, "effectiveWeight": 25}
+    )
+    metrics.SERIES.checked(ns, "web", "successRate", "pass", 99.5)
+    metrics.SERIES.checked(ns, "web", "successRate", "fail", 97.0)
+    metrics.SERIES.checked(ns, "web", "successRate", "inconclusive", None)
+    metrics.SERIES.rollout_finished(ns, "web", "rolled_back")
+    metrics.report_state(ns, "other", spec, {"phase": "Ready"})
+
+    web = {"namespace": ns, "name": "web"}
+    assert sample("flaskops_canary_weight_percent", **web) == 20
+    assert sample("flaskops_canary_effective_weight_percent", **web) == 25
+    assert sample("flaskops_analysis_value", **web, check="successRate") == 97.0  # the last
+    results = "flaskops_analysis_results_total"
+    for outcome in ("pass", "fail", "inconclusive"):
+        assert sample(results, **web, check="successRate", outcome=outcome) == 1
+    assert sample("flaskops_rollouts_total", **web, outcome="rolled_back") == 1
+    assert sample("flaskops_rollouts_total", **web, outcome="promoted") == 0
+    # Another FlaskService's series are its own.
+    other = {"namespace": ns, "name": "other"}
+    assert sample("flaskops_rollouts_total", **other, outcome="rolled_back") == 0
+    assert sample(results, **other, check="successRate", outcome="fail") == 0
+    assert sample("flaskops_analysis_value", **other, check="successRate") is None

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flaskops.observe import ABSENT, Observation, data_digest
-from flaskops.scheduler import PeeringPause, Scheduler
+from flaskops.scheduler import PeeringPause, Scheduler, kept
 from flaskops.watch import content_entry, deployment_entry, observe_indexed, shard_selector
 
 
@@ -267,3 +267,20 @@ async def test_a_loop_reads_its_own_status_write_not_the_stale_echo() -> None:
     await settle()
     assert seen_status == [None, 1]
     await s.stop()
+
+
+def test_a_loop_keeps_its_own_copy_without_managed_fields_or_last_applied() -> None:
+    body = fsvc(image={"repository": "r"})
+    body["metadata"]["managedFields"] = [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}]
+    body["metadata"]["annotations"] = {
+        "kubectl.kubernetes.io/last-applied-configuration": '{"spec": {}}',
+        "flaskops.io/promote": "now",
+    }
+    copy = kept(body)
+    assert "managedFields" not in copy["metadata"]
+    assert copy["metadata"]["annotations"] == {"flaskops.io/promote": "now"}
+    assert copy["spec"] == body["spec"]
+    assert copy["metadata"]["uid"] == "u1"
+    copy["spec"]["image"]["repository"] = "changed"  # the caller's object is not shared
+    assert body["spec"]["image"]["repository"] == "r"
+    assert "managedFields" in body["metadata"]
