@@ -22,6 +22,11 @@ from typing import Any
 
 import yaml
 
+# libyaml's parser (PyYAML's wheels bundle it) with the safe constructor: the same objects
+# as yaml.safe_load, several times faster, and far less short-lived garbage per render,
+# which at 1,000 FlaskServices created at once raised the operator's peak RSS.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class RenderError(Exception):
     """helm refused the values or the chart; the message is helm's own."""
@@ -104,7 +109,7 @@ class Renderer:
         self.renders += 1
         if proc.returncode != 0:
             raise RenderError(_helm_message(proc.stderr))
-        return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+        return [doc for doc in yaml.load_all(proc.stdout, Loader=SAFE_LOADER) if doc]
 
 
 def _helm_message(stderr: str) -> str:

@@ -271,16 +271,49 @@ async def test_a_loop_reads_its_own_status_write_not_the_stale_echo() -> None:
 
 def test_a_loop_keeps_its_own_copy_without_managed_fields_or_last_applied() -> None:
     body = fsvc(image={"repository": "r"})
+    body["metadata"]["resourceVersion"] = "42"
     body["metadata"]["managedFields"] = [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}]
     body["metadata"]["annotations"] = {
         "kubectl.kubernetes.io/last-applied-configuration": '{"spec": {}}',
         "flaskops.io/promote": "now",
     }
-    copy = kept(body)
+    stored = kept(body)
+    assert (stored.uid, stored.resource_version) == ("u1", "42")
+    copy = stored.body()
     assert "managedFields" not in copy["metadata"]
     assert copy["metadata"]["annotations"] == {"flaskops.io/promote": "now"}
     assert copy["spec"] == body["spec"]
     assert copy["metadata"]["uid"] == "u1"
-    copy["spec"]["image"]["repository"] = "changed"  # the caller's object is not shared
+    copy["spec"]["image"]["repository"] = "changed"  # each reconcile gets its own copy
+    assert stored.body()["spec"]["image"]["repository"] == "r"
     assert body["spec"]["image"]["repository"] == "r"
     assert "managedFields" in body["metadata"]
+
+
+@in_loop
+async def test_at_most_concurrency_reconciles_run_at_once_and_all_run() -> None:
+    import threading
+    import time
+
+    lock, running, peak, done = threading.Lock(), [0], [0], []
+
+    def reconcile(body: Mapping[str, Any], seen: Observation) -> float | None:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+            done.append(body["metadata"]["name"])
+        return None
+
+    s = Scheduler(reconcile, lambda b: Observation(), lambda uid: None, 60.0, concurrency=2)
+    for i in range(8):
+        s.upsert(fsvc(name=f"s{i}", uid=f"u{i}"))
+    for _ in range(40):
+        await asyncio.sleep(0.05)
+        if len(done) == 8:
+            break
+    assert sorted(done) == [f"s{i}" for i in range(8)]
+    assert peak[0] == 2
+    await s.stop()
