@@ -142,7 +142,7 @@ gitops-fixtures: tools venv chart-deps ## re-export the FlaskService fixtures of
 	FLASKOPS_UPDATE_FIXTURES=1 $(UV) run --frozen pytest tests/operator/cluster/test_gitops_states.py -n 0 $(PYTEST_ARGS)
 
 .PHONY: bench-operator
-bench-operator: tools venv chart-deps ## N = 100, 300, 1000 FlaskServices vs helm template + apply (~20 min); writes docs/benchmarks.md
+bench-operator: tools venv chart-deps ## N = 100, 300, 1000 FlaskServices vs helm template + apply (~25 min); writes docs/benchmarks.md
 	$(UV) run --frozen python hack/bench_operator.py $(BENCH_ARGS)
 
 .PHONY: bench-workers
