@@ -63,7 +63,15 @@ def test_redis_storage_allows_exactly_the_limit_across_workers(redis_url: str) -
 
 
 def test_memory_storage_multiplies_the_limit_by_the_workers() -> None:
-    with limited({"RATELIMIT_DEFAULT": "5/minute", "RATELIMIT_STORAGE_URI": "memory://"}) as svc:
+    env = {
+        "RATELIMIT_DEFAULT": "5/minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # An allowed read takes 50 ms, so a worker busy with one leaves the next connections
+        # to the others. With ~1 ms answers, one worker re-accepting in a loop took all 200
+        # on a busy host (CI: exactly 5 got through), which says nothing about memory://.
+        "CATALOG_STORE_DELAY_MS": "50",
+    }
+    with limited(env) as svc:
         answers = burst(svc, 200)
         # Each worker counts its own 5: more than the limit gets through, up to 4 x 5 (exactly
         # 20 when every worker got at least 5 of the 200; gunicorn does not spread evenly).
