@@ -104,8 +104,11 @@ def test_kustomization_is_ready_only_once_the_flaskservice_is(
 
         # No operator yet. Without the expressions, kstatus passes the status-less
         # FlaskService: the Kustomization is Ready although nothing runs it.
+        # (Ready and the applied revision can land in two status writes: wait for both.)
         plain = kubectl.wait_for(
-            "kustomization/kstatus-only", lambda o: condition(o, "Ready").get("status") == "True",
+            "kustomization/kstatus-only",
+            lambda o: condition(o, "Ready").get("status") == "True"
+            and "lastAppliedRevision" in o["status"],
             *ns, timeout=60,
         )  # fmt: skip
         assert plain["status"]["lastAppliedRevision"] == artifact["revision"]
@@ -135,7 +138,7 @@ def test_kustomization_is_ready_only_once_the_flaskservice_is(
             if condition(o, "Ready").get("status") == "True":
                 if not ready(svc):
                     premature.append((condition(o, "Ready"), svc.get("status")))
-                return True
+                return "lastAppliedRevision" in o["status"]
             return False
 
         done = kubectl.wait_for("kustomization/example", settled, *ns, timeout=90)
