@@ -17,6 +17,7 @@ the tracks were chosen, so a test can tell which version answered when.
 from __future__ import annotations
 
 import contextlib
+import errno
 import http.client
 import itertools
 import threading
@@ -83,7 +84,14 @@ class ServiceProxy:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        for attempt in range(5):
+            try:
+                self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+                break
+            except OSError as e:  # another process took the free port since it was picked
+                if e.errno != errno.EADDRINUSE or attempt == 4:
+                    raise
+                self.port = free_port()
         self._server.daemon_threads = True
         self._threads.append(
             threading.Thread(target=self._server.serve_forever, daemon=True, name="svc-proxy")
@@ -109,7 +117,14 @@ class ServiceProxy:
                     field_selector=f"metadata.name={self.service}",
                     timeout_seconds=5,
                 ):
-                    self._select(ev["object"].spec.selector or {})
+                    selector = ev["object"].spec.selector or {}
+                    if selector.get("flaskops.io/track") != self._track:
+                        # kube-proxy switches to the endpoints the cluster has now, but the
+                        # stand-ins follow the Deployments only every period: catch them up
+                        # first, or a switch made the moment a rollout is ready would reach
+                        # the track's previous process (the old version).
+                        self.standins.sync()
+                    self._select(selector)
                     if self._stop.is_set():
                         return
 

@@ -64,6 +64,7 @@ class StandIns:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _sync_lock: threading.Lock = field(default_factory=threading.Lock)  # one sync at a time
     _draining: list[threading.Timer] = field(default_factory=list)
     booting: set[str] = field(default_factory=set)
     terminating: dict[str, tuple[str, str]] = field(default_factory=dict)  # track -> url, version
@@ -94,6 +95,12 @@ class StandIns:
         return env, version
 
     def sync(self) -> None:
+        """Follow the Deployments: a process per ready track, restarted on a new template.
+        Called by the loop every period, and by a Service stand-in on a selector change."""
+        with self._sync_lock:
+            self._sync()
+
+    def _sync(self) -> None:
         for track in TRACKS:
             proc = self.kubectl.run(
                 "get",
