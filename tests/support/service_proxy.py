@@ -17,7 +17,6 @@ the tracks were chosen, so a test can tell which version answered when.
 from __future__ import annotations
 
 import contextlib
-import errno
 import http.client
 import itertools
 import threading
@@ -31,7 +30,6 @@ from urllib.parse import urlsplit
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
-from tests.support.prometheus import free_port
 from tests.support.standins import StandIns
 
 
@@ -48,7 +46,7 @@ class ServiceProxy:
     standins: StandIns
     kubeconfig: Path
     service: str
-    port: int = field(default_factory=free_port)
+    port: int = 0  # 0: the kernel picks one when the proxy is made
     records: list[Forwarded] = field(default_factory=list)
     selected: list[str] = field(default_factory=list)  # every distinct track selected, in order
     _track: str | None = None
@@ -62,13 +60,9 @@ class ServiceProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> ServiceProxy:
-        api = client.CoreV1Api(config.new_client_from_config(str(self.kubeconfig)))
-        first = api.read_namespaced_service(self.service, self.standins.namespace)
-        self._select(first.spec.selector or {})
-        self._threads.append(
-            threading.Thread(target=self._watch, args=(api,), daemon=True, name="svc-watch")
-        )
+    def __post_init__(self) -> None:
+        # Bound here, on a port the kernel picks: callers put `url` into specs before start(),
+        # and a port chosen first and bound later can be taken by another process meanwhile.
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -84,15 +78,18 @@ class ServiceProxy:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        for attempt in range(5):
-            try:
-                self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-                break
-            except OSError as e:  # another process took the free port since it was picked
-                if e.errno != errno.EADDRINUSE or attempt == 4:
-                    raise
-                self.port = free_port()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+
+    def start(self) -> ServiceProxy:
+        api = client.CoreV1Api(config.new_client_from_config(str(self.kubeconfig)))
+        first = api.read_namespaced_service(self.service, self.standins.namespace)
+        self._select(first.spec.selector or {})
+        assert self._server is not None
+        self._threads.append(
+            threading.Thread(target=self._watch, args=(api,), daemon=True, name="svc-watch")
+        )
         self._threads.append(
             threading.Thread(target=self._server.serve_forever, daemon=True, name="svc-proxy")
         )
@@ -188,7 +185,8 @@ class ServiceProxy:
     def stop(self) -> None:
         self._stop.set()
         if self._server:
-            self._server.shutdown()
+            if self._threads:  # serving: shutdown() would wait forever otherwise
+                self._server.shutdown()
             self._server.server_close()
 
 
